@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Configures and builds one variant into build/<variant>:
+#   release   Release, mimalloc (default)
+#   asan      Debug with AddressSanitizer + UndefinedBehaviorSanitizer
+#   tsan      Debug with ThreadSanitizer
+#   profile   RelWithDebInfo with frame pointers (perf, flame graphs)
+# Extra arguments go to cmake (e.g. -DOBSRV_BUILD_PERF=OFF).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+variant=${1:-release}
+shift || true
+case "$variant" in
+  release) args=(-DCMAKE_BUILD_TYPE=Release) ;;
+  asan)    args=(-DCMAKE_BUILD_TYPE=Debug -DOBSRV_SANITIZE=ON) ;;
+  tsan)    args=(-DCMAKE_BUILD_TYPE=Debug -DOBSRV_TSAN=ON) ;;
+  profile) args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DOBSRV_FRAME_POINTERS=ON) ;;
+  *) echo "build: unknown variant '$variant' (release|asan|tsan|profile)" >&2; exit 2 ;;
+esac
+
+cmake -S . -B "build/$variant" -G Ninja "${args[@]}" "$@" >/dev/null
+cmake --build "build/$variant"

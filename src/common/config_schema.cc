@@ -1,0 +1,183 @@
+#include "common/config_schema.h"
+
+#include <algorithm>
+#include <array>
+
+namespace obsrv::config {
+namespace {
+
+// A captureless lambda returning a reference to the settings member; the cast
+// picks the field_ref alternative from the member's type.
+#define OBSRV_FIELD(type, path) \
+    static_cast<type& (*)(settings&)>([](settings& s) -> type& { return s.path; })
+
+constexpr int64_t k_max_port = 65535;
+constexpr int64_t k_hour_ms = 3'600'000;
+
+// The 14 topics of the Obsrv seed plus transform.failed and masterdata.failed
+// (contracts §7).
+constexpr std::string_view k_default_topics =
+    "ingest\n"
+    "raw\n"
+    "unique\n"
+    "denorm\n"
+    "transform\n"
+    "failed\n"
+    "transform.failed\n"
+    "system.events\n"
+    "system.telemetry.events\n"
+    "stats\n"
+    "masterdata.ingest\n"
+    "masterdata.stats\n"
+    "masterdata.failed\n"
+    "hudi.connector.in\n"
+    "obsrv-connectors-metrics\n"
+    "connectors.failed";
+
+// Seed producer settings (DESIGN.md, contracts §7), plus the bounds a gateway
+// needs: an explicit delivery timeout and a bounded in-memory queue.
+constexpr std::string_view k_default_producer =
+    "compression.codec=snappy\n"
+    "batch.size=98304\n"
+    "linger.ms=10\n"
+    "enable.idempotence=true\n"
+    "acks=all\n"
+    "retries=5\n"
+    "retry.backoff.ms=3000\n"
+    "message.max.bytes=5242880\n"
+    "message.timeout.ms=30000\n"
+    "queue.buffering.max.messages=100000\n"
+    "queue.buffering.max.kbytes=262144";
+
+// Seed consumer settings; offsets are committed by the roles after processing.
+constexpr std::string_view k_default_consumer =
+    "session.timeout.ms=30000\n"
+    "heartbeat.interval.ms=3000\n"
+    "enable.auto.commit=false\n"
+    "auto.offset.reset=earliest\n"
+    "isolation.level=read_committed\n"
+    "max.partition.fetch.bytes=5242880";
+
+const std::array k_keys = {
+    key_spec{"log.level", OBSRV_FIELD(std::string, log.level), "info",
+             "Minimum level written to the log.", 0, 0, "trace|debug|info|warn|error|critical|off"},
+    key_spec{"log.format", OBSRV_FIELD(std::string, log.format), "plain",
+             "plain: human-readable lines; json: one JSON object per line (ts, level, logger, "
+             "thread, msg).",
+             0, 0, "plain|json"},
+
+    key_spec{"admin.bind", OBSRV_FIELD(std::string, admin.bind), "127.0.0.1",
+             "Address of the admin HTTP endpoint (/metrics, /health, /ready, /admin/*). Use "
+             "0.0.0.0 to let a remote Prometheus scrape it.",
+             0, 0},
+    key_spec{"admin.port", OBSRV_FIELD(int64_t, admin.port), "9180",
+             "Port of the admin HTTP endpoint, served for every role; 0 picks a free port "
+             "(logged at start-up).",
+             0, k_max_port},
+
+    key_spec{"gateway.bind", OBSRV_FIELD(std::string, gateway.bind), "0.0.0.0",
+             "Address the ingest gateway listens on.", 0, 0},
+    key_spec{"gateway.port", OBSRV_FIELD(int64_t, gateway.port), "3000",
+             "Port of the ingest gateway (Obsrv Dataset API routes), 3000 as Obsrv's API "
+             "service.",
+             1, k_max_port},
+
+    key_spec{"datasets.dir", OBSRV_FIELD(std::string, datasets.dir), "config/datasets",
+             "Directory of Obsrv dataset JSON files (one dataset per file); relative paths are "
+             "resolved from the working directory.",
+             0, 0},
+
+    key_spec{"shutdown.timeout_ms", OBSRV_FIELD(int64_t, shutdown.timeout_ms), "15000",
+             "Upper bound for a clean stop after SIGINT/SIGTERM (flush producers, commit "
+             "offsets); past it the process exits with status 3. A second signal exits at once.",
+             100, 600'000},
+
+    key_spec{"kafka.brokers", OBSRV_FIELD(std::string, kafka.brokers), "embedded",
+             "Bootstrap broker list (host:port,...). Empty or \"embedded\" starts the in-process "
+             "broker (librdkafka mock cluster): in-memory, bounded, for one machine, demos and "
+             "tests.",
+             0, 0},
+    key_spec{"kafka.client_id", OBSRV_FIELD(std::string, kafka.client_id), "obsrvd",
+             "client.id of every Kafka client; the role name is appended (obsrvd-gateway).", 0, 0},
+    key_spec{"kafka.admin_timeout_ms", OBSRV_FIELD(int64_t, kafka.admin_timeout_ms), "10000",
+             "Timeout of metadata requests and topic creation.", 100, 600'000},
+
+    key_spec{"kafka.embedded.broker_count", OBSRV_FIELD(int64_t, kafka.embedded.broker_count), "1",
+             "Number of brokers of the embedded cluster.", 1, 16},
+    key_spec{"kafka.embedded.bootstrap_file",
+             OBSRV_FIELD(std::string, kafka.embedded.bootstrap_file), "/tmp/obsrvd.bootstrap",
+             "File the embedded cluster's bootstrap address is written to (kcat -b $(cat FILE)); "
+             "removed on clean shutdown.",
+             0, 0},
+
+    key_spec{"kafka.topics.names", OBSRV_FIELD(std::vector<std::string>, kafka.topics.names),
+             k_default_topics,
+             "Topics created at start-up and by `obsrvctl topics apply` (the Obsrv seed's "
+             "topics).",
+             0, 0},
+    key_spec{"kafka.topics.partitions", OBSRV_FIELD(int64_t, kafka.topics.partitions), "4",
+             "Partitions of each created topic. Existing topics are left alone and reported when "
+             "their count differs.",
+             1, 10'000},
+    key_spec{"kafka.topics.replication_factor",
+             OBSRV_FIELD(int64_t, kafka.topics.replication_factor), "1",
+             "Replication factor of each created topic (capped by the embedded broker count).", 1,
+             16},
+    key_spec{"kafka.topics.retention_ms", OBSRV_FIELD(int64_t, kafka.topics.retention_ms),
+             "604800000",
+             "retention.ms of created topics (7 days); -1 keeps forever. Real clusters only: the "
+             "embedded broker keeps a fixed in-memory window.",
+             -1, 100LL * 365 * 24 * k_hour_ms},
+    key_spec{"kafka.topics.max_message_bytes", OBSRV_FIELD(int64_t, kafka.topics.max_message_bytes),
+             "5242880", "max.message.bytes of created topics (5 MB). Real clusters only.", 1024,
+             1'073'741'824},
+    key_spec{"kafka.topics.create_on_start", OBSRV_FIELD(bool, kafka.topics.create_on_start),
+             "true", "Create missing topics at start-up.", 0, 0},
+
+    key_spec{"kafka.producer", OBSRV_FIELD(client_properties, kafka.producer), k_default_producer,
+             "librdkafka producer properties, passed through (kafka.producer.<property>). "
+             "Validated by librdkafka at start-up.",
+             0, 0},
+    key_spec{"kafka.consumer", OBSRV_FIELD(client_properties, kafka.consumer), k_default_consumer,
+             "librdkafka consumer properties, passed through (kafka.consumer.<property>). Roles "
+             "add group.id and their own overrides.",
+             0, 0},
+};
+
+#undef OBSRV_FIELD
+
+}  // namespace
+
+value_kind key_spec::kind() const {
+    switch (field.index()) {
+        case 0:
+            return value_kind::integer;
+        case 1:
+            return value_kind::boolean;
+        case 2:
+            return choices.empty() ? value_kind::string : value_kind::choice;
+        case 3:
+            return value_kind::string_list;
+        default:
+            return value_kind::string_map;
+    }
+}
+
+std::span<const key_spec> all_keys() {
+    return k_keys;
+}
+
+const key_spec* find_key(std::string_view name) {
+    auto it = std::find_if(k_keys.begin(), k_keys.end(),
+                           [&](const key_spec& k) { return k.name == name; });
+    return it == k_keys.end() ? nullptr : &*it;
+}
+
+bool is_section(std::string_view name) {
+    return std::any_of(k_keys.begin(), k_keys.end(), [&](const key_spec& k) {
+        return k.name.size() > name.size() && k.name.starts_with(name) &&
+               k.name[name.size()] == '.';
+    });
+}
+
+}  // namespace obsrv::config

@@ -1,0 +1,76 @@
+#pragma once
+
+// Typed view of the whole configuration. Filled from the key table in
+// config_schema.cc (defaults), then the YAML file, then `--set` overrides;
+// components read fields directly and never look keys up by string.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace obsrv {
+
+struct log_settings {
+    std::string level;
+    std::string format;
+};
+
+struct admin_settings {
+    std::string bind;
+    int64_t port = 0;
+};
+
+struct gateway_settings {
+    std::string bind;
+    int64_t port = 0;
+};
+
+struct datasets_settings {
+    std::string dir;
+};
+
+struct shutdown_settings {
+    int64_t timeout_ms = 0;
+};
+
+struct embedded_kafka_settings {
+    int64_t broker_count = 0;
+    std::string bootstrap_file;
+};
+
+struct topics_settings {
+    std::vector<std::string> names;
+    int64_t partitions = 0;
+    int64_t replication_factor = 0;
+    int64_t retention_ms = 0;
+    int64_t max_message_bytes = 0;
+    bool create_on_start = false;
+};
+
+/// librdkafka properties passed through verbatim (name -> value).
+using client_properties = std::map<std::string, std::string>;
+
+struct kafka_settings {
+    std::string brokers;
+    std::string client_id;
+    int64_t admin_timeout_ms = 0;
+    embedded_kafka_settings embedded;
+    topics_settings topics;
+    client_properties producer;
+    client_properties consumer;
+
+    /// Empty or "embedded" selects the in-process broker.
+    bool use_embedded() const { return brokers.empty() || brokers == "embedded"; }
+};
+
+struct settings {
+    log_settings log;
+    admin_settings admin;
+    gateway_settings gateway;
+    datasets_settings datasets;
+    shutdown_settings shutdown;
+    kafka_settings kafka;
+};
+
+}  // namespace obsrv

@@ -1,0 +1,108 @@
+#include "kafka/group_offsets.h"
+
+#include <algorithm>
+#include <memory>
+
+#include "common/json_writer.h"
+
+namespace obsrv::kafka {
+namespace {
+
+struct partition_list_deleter {
+    void operator()(rd_kafka_topic_partition_list_t* list) const noexcept {
+        rd_kafka_topic_partition_list_destroy(list);
+    }
+};
+
+}  // namespace
+
+std::string group_progress::to_json() const {
+    json_writer w;
+    w.begin_object().key("group").value(group).key("total_lag").value(total_lag);
+    w.key("partitions").begin_array();
+    for (const auto& p : partitions) {
+        w.begin_object()
+            .key("topic")
+            .value(p.topic)
+            .key("partition")
+            .value(static_cast<int64_t>(p.partition))
+            .key("committed")
+            .value(p.committed)
+            .key("end")
+            .value(p.end)
+            .key("lag")
+            .value(p.lag)
+            .end_object();
+    }
+    w.end_array().end_object();
+    return w.take();
+}
+
+result<group_progress> describe_group(const std::string& bootstrap, const std::string& group,
+                                      std::span<const topic_info> topics,
+                                      std::chrono::milliseconds timeout) {
+    client_options options;
+    options.kind = client_kind::consumer;
+    options.bootstrap = bootstrap;
+    options.client_id = "obsrvctl-groups";
+    options.properties["group.id"] = group;
+    options.properties["enable.auto.commit"] = "false";
+    auto consumer = make_client(options);
+    if (!consumer) {
+        return consumer.error();
+    }
+    std::unique_ptr<rd_kafka_topic_partition_list_t, partition_list_deleter> list(
+        rd_kafka_topic_partition_list_new(64));
+    for (const auto& topic : topics) {
+        for (int p = 0; p < topic.partitions; ++p) {
+            rd_kafka_topic_partition_list_add(list.get(), topic.name.c_str(), p);
+        }
+    }
+    auto timeout_ms = static_cast<int>(timeout.count());
+    if (auto err = rd_kafka_committed(consumer->get(), list.get(), timeout_ms)) {
+        return make_error("kafka: cannot fetch committed offsets of group '{}': {}", group,
+                          rd_kafka_err2str(err));
+    }
+    group_progress progress;
+    progress.group = group;
+    for (int i = 0; i < list->cnt; ++i) {
+        const auto& elem = list->elems[i];
+        if (elem.offset < 0) {
+            continue;  // nothing committed for this partition
+        }
+        partition_progress p;
+        p.topic = elem.topic;
+        p.partition = elem.partition;
+        p.committed = elem.offset;
+        int64_t low = 0;
+        int64_t high = 0;
+        if (auto err = rd_kafka_query_watermark_offsets(consumer->get(), elem.topic, elem.partition,
+                                                        &low, &high, timeout_ms)) {
+            return make_error("kafka: cannot read the end offset of {}[{}]: {}", elem.topic,
+                              elem.partition, rd_kafka_err2str(err));
+        }
+        p.end = high;
+        p.lag = std::max<int64_t>(0, high - elem.offset);
+        progress.total_lag += p.lag;
+        progress.partitions.push_back(std::move(p));
+    }
+    return progress;
+}
+
+result<std::vector<std::string>> list_groups(rd_kafka_t* client,
+                                             std::chrono::milliseconds timeout) {
+    const rd_kafka_group_list* raw = nullptr;
+    auto err = rd_kafka_list_groups(client, nullptr, &raw, static_cast<int>(timeout.count()));
+    if (err) {
+        return make_error("kafka: cannot list consumer groups: {}", rd_kafka_err2str(err));
+    }
+    std::vector<std::string> groups;
+    for (int i = 0; i < raw->group_cnt; ++i) {
+        groups.emplace_back(raw->groups[i].group);
+    }
+    rd_kafka_group_list_destroy(raw);
+    std::sort(groups.begin(), groups.end());
+    return groups;
+}
+
+}  // namespace obsrv::kafka

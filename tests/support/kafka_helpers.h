@@ -1,0 +1,23 @@
+#pragma once
+
+// Real Kafka clients for tests against the embedded broker: produce a batch,
+// consume and commit as a group member.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace obsrv::testing {
+
+/// Produces `count` messages "m<i>" to topic/partition (-1: partitioner) and
+/// waits for every delivery report; returns how many were delivered.
+int produce(const std::string& bootstrap, const std::string& topic, int32_t partition, int count);
+
+/// Joins `group`, consumes `count` messages of `topic` and commits the offset
+/// after the last one; returns their payloads.
+std::vector<std::string> consume_and_commit(const std::string& bootstrap, const std::string& group,
+                                            const std::string& topic, int count,
+                                            std::chrono::milliseconds timeout);
+
+}  // namespace obsrv::testing

@@ -1,6 +1,7 @@
 #include "app/daemon.h"
 
 #include <cstdio>
+#include <fstream>
 
 #include "common/build_info.h"
 #include "common/json_writer.h"
@@ -61,6 +62,15 @@ status daemon::start() {
                           _config.admin.port, st.error().message);
     }
 
+    // Written last: a client that finds the file finds a broker with its topics,
+    // and a second obsrvd that fails to start never overwrites the first one's.
+    if (_embedded) {
+        if (auto st = _embedded->write_bootstrap_file(_config.kafka.embedded.bootstrap_file); !st) {
+            return st;
+        }
+        _bootstrap_file_written = true;
+    }
+
     logger->info("obsrvd {} (commit {}) ready: roles [{}]", build_info::version,
                  build_info::git_commit, describe(_roles));
     logger->info("admin endpoint http://{}:{}/metrics /health /ready",
@@ -91,10 +101,6 @@ status daemon::start_kafka() {
             "embedded Kafka started: {} broker(s) at {}; in-memory log bounded to about 5 MB or "
             "100k message sets per partition (for one machine, demos and tests)",
             _embedded->broker_count(), _bootstrap);
-        if (auto st = _embedded->write_bootstrap_file(kafka.embedded.bootstrap_file); !st) {
-            return st;
-        }
-        _bootstrap_file_written = true;
         _topic_creator = std::make_unique<kafka::embedded_topic_creator>(*_embedded);
     } else {
         _bootstrap = kafka.brokers;
@@ -294,7 +300,12 @@ void daemon::stop() {
     _topic_creator.reset();
     _metadata_client.reset();
     if (_bootstrap_file_written) {
-        std::remove(_config.kafka.embedded.bootstrap_file.c_str());
+        // Only our own address: another instance may have taken the file over.
+        std::ifstream in(_config.kafka.embedded.bootstrap_file);
+        std::string line;
+        if (std::getline(in, line) && line == _bootstrap) {
+            std::remove(_config.kafka.embedded.bootstrap_file.c_str());
+        }
         _bootstrap_file_written = false;
     }
     if (_embedded) {

@@ -19,7 +19,6 @@
 #include "common/build_info.h"
 #include "common/config.h"
 #include "common/log.h"
-#include "common/thread_name.h"
 #include "kafka/client.h"
 
 namespace {
@@ -37,7 +36,7 @@ int fail_usage(const std::string& message) {
 int main(int argc, char** argv) {
     // Before any thread exists, so that every thread inherits the mask.
     obsrv::app::signal_waiter signals;
-    obsrv::set_thread_name("main");
+    // The main thread keeps the process name ("obsrvd") so ps, pgrep and top find it.
 
     CLI::App cli{"obsrvd: Obsrv data plane (ingest gateway, pipeline, archive, exporter)"};
     std::optional<std::string> config_file;

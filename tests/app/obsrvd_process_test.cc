@@ -26,9 +26,10 @@ using namespace std::chrono_literals;
 /// A running obsrvd on free ports with its own bootstrap file.
 class obsrvd_instance {
   public:
-    explicit obsrvd_instance(std::vector<std::string> extra = {})
-        : _dir(make_temp_dir("obsrvd")), _admin_port(free_port()) {
-        _bootstrap_file = _dir + "/bootstrap";
+    explicit obsrvd_instance(std::vector<std::string> extra = {}, std::string bootstrap_file = {},
+                             uint16_t admin_port = 0)
+        : _dir(make_temp_dir("obsrvd")), _admin_port(admin_port ? admin_port : free_port()) {
+        _bootstrap_file = bootstrap_file.empty() ? _dir + "/bootstrap" : bootstrap_file;
         std::vector<std::string> argv = {app_binary("obsrvd"),
                                          "--config",
                                          source_dir() + "/config/obsrvd.yaml",
@@ -310,6 +311,8 @@ TEST_P(obsrvd_stop, signal_stops_cleanly_and_promptly) {
     obsrvd_instance instance;
     ASSERT_TRUE(instance.wait_ready()) << instance.process().stderr_text();
     ASSERT_TRUE(std::filesystem::exists(instance.bootstrap_file()));
+    // The process keeps its name, so `pkill obsrvd` and `pgrep obsrvd` find it.
+    EXPECT_EQ(read_file("/proc/" + std::to_string(instance.process().pid()) + "/comm"), "obsrvd\n");
     auto started = std::chrono::steady_clock::now();
     instance.process().signal(GetParam());
     auto status = instance.process().wait(scaled(15s));
@@ -320,6 +323,20 @@ TEST_P(obsrvd_stop, signal_stops_cleanly_and_promptly) {
     EXPECT_FALSE(std::filesystem::exists(instance.bootstrap_file()))
         << "bootstrap file removed on clean stop";
     EXPECT_FALSE(port_open(instance.admin_port()));
+}
+
+TEST(obsrvd_start, second_instance_leaves_the_first_ones_bootstrap_file_alone) {
+    obsrvd_instance first;
+    ASSERT_TRUE(first.wait_ready()) << first.process().stderr_text();
+    auto address = first.bootstrap();
+    ASSERT_FALSE(address.empty());
+    // Same bootstrap file and admin port: the second fails on the port.
+    obsrvd_instance second({}, first.bootstrap_file(), first.admin_port());
+    auto status = second.process().wait(scaled(30s));
+    ASSERT_TRUE(status.has_value());
+    EXPECT_EQ(*status, 1);
+    EXPECT_THAT(second.process().stderr_text(), HasSubstr("(admin.port)"));
+    EXPECT_EQ(first.bootstrap(), address) << "the running instance's file is untouched";
 }
 
 INSTANTIATE_TEST_SUITE_P(signals, obsrvd_stop, ::testing::Values(SIGTERM, SIGINT),

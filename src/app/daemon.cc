@@ -1,5 +1,6 @@
 #include "app/daemon.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 
@@ -36,6 +37,10 @@ daemon::~daemon() {
     stop();
 }
 
+bool daemon::has_role(role r) const {
+    return std::find(_roles.begin(), _roles.end(), r) != _roles.end();
+}
+
 status daemon::start() {
     static const auto logger = log::get("obsrvd");
     metrics::register_process_metrics(_metrics);
@@ -46,6 +51,14 @@ status daemon::start() {
 
     if (auto st = start_kafka(); !st) {
         return st;
+    }
+    if (has_role(role::gateway)) {
+        if (auto st = start_datasets(); !st) {
+            return st;
+        }
+        if (auto st = start_gateway(); !st) {
+            return st;
+        }
     }
 
     http::admin_server::options admin_options;
@@ -80,7 +93,20 @@ status daemon::start() {
         logger->info("embedded Kafka at {} (bootstrap in {}): `kcat -b $(cat {}) -L`", _bootstrap,
                      _config.kafka.embedded.bootstrap_file, _config.kafka.embedded.bootstrap_file);
     }
-    if (std::find(_roles.begin(), _roles.end(), role::gateway) == _roles.end()) {
+    if (_gateway) {
+        std::string host = _config.gateway.bind == "0.0.0.0" ? "127.0.0.1" : _config.gateway.bind;
+        auto snapshot = _datasets->current();
+        for (const auto& ds : snapshot->datasets()) {
+            if (ds->is_live()) {
+                logger->info("send data: POST http://{}:{}/v2/data/in/{}", host, _gateway->port(),
+                             ds->dataset_id);
+            }
+        }
+        if (snapshot->empty()) {
+            logger->warn("no datasets in {} (datasets.dir): every ingest request gets 404",
+                         _config.datasets.dir);
+        }
+    } else {
         logger->info("send data: produce Obsrv envelopes to topic 'ingest' at {}", _bootstrap);
     }
     return {};
@@ -137,6 +163,40 @@ status daemon::start_kafka() {
     return {};
 }
 
+status daemon::start_datasets() {
+    static const auto logger = log::get("datasets");
+    _datasets = std::make_unique<dataset::registry>(_config.datasets.dir, _metrics);
+    if (auto st = _datasets->load(); !st) {
+        return st;
+    }
+    auto snapshot = _datasets->current();
+    logger->info("{} dataset(s) loaded from {}", snapshot->size(), _config.datasets.dir);
+    if (_config.datasets.watch) {
+        if (auto st = _datasets->start_watching(); !st) {
+            return st;
+        }
+    }
+    return {};
+}
+
+status daemon::start_gateway() {
+    _gateway = std::make_unique<ingress::gateway>(
+        _config, _bootstrap, *_datasets, _metrics,
+        [monitor = _monitor.get()] { return monitor->reachable(); },
+        [this] { return readiness(); });
+    return _gateway->start();
+}
+
+void daemon::reload() {
+    static const auto logger = log::get("obsrvd");
+    if (!_datasets) {
+        logger->info("SIGHUP: nothing to reload in the roles running");
+        return;
+    }
+    auto summary = _datasets->reload();
+    logger->info("SIGHUP: datasets reloaded: {}", summary.message);
+}
+
 result<kafka::apply_report> daemon::apply_topics() {
     static const auto logger = log::get("kafka");
     std::lock_guard lock(_apply_mutex);
@@ -174,13 +234,15 @@ result<kafka::apply_report> daemon::apply_topics() {
     return report;
 }
 
-http::response daemon::ready_response() const {
+std::pair<int, std::string> daemon::readiness() const {
     auto kafka_state = _monitor->current();
     auto age = std::chrono::steady_clock::now() - kafka_state.checked_at;
     bool kafka_fresh = age < 3 * k_monitor_interval;
     bool kafka_ok = kafka_state.reachable && kafka_fresh;
     bool topics_ok = _topics_ready.load();
-    bool ready = kafka_ok && topics_ok;
+    // With the gateway, datasets are what requests are routed by.
+    bool datasets_ok = !_gateway || (_datasets && !_datasets->current()->empty());
+    bool ready = kafka_ok && topics_ok && datasets_ok;
 
     json_writer w;
     w.begin_object()
@@ -200,8 +262,15 @@ http::response daemon::ready_response() const {
         w.key("detail").value("configured topics not all created yet");
     }
     w.end_object();
+    if (_gateway) {
+        w.key("datasets").begin_object().key("ok").value(datasets_ok);
+        if (!datasets_ok) {
+            w.key("detail").value("no dataset loaded from datasets.dir");
+        }
+        w.end_object();
+    }
     w.end_object().end_object();
-    return json_response(ready ? 200 : 503, w.take());
+    return {ready ? 200 : 503, w.take()};
 }
 
 void daemon::register_admin_routes() {
@@ -228,8 +297,10 @@ void daemon::register_admin_routes() {
     _admin->route("GET", "/health", counted("/health", [](const http::request&) {
                       return json_response(200, R"({"status":"ok"})");
                   }));
-    _admin->route("GET", "/ready",
-                  counted("/ready", [this](const http::request&) { return ready_response(); }));
+    _admin->route("GET", "/ready", counted("/ready", [this](const http::request&) {
+                      auto [status, body] = readiness();
+                      return json_response(status, std::move(body));
+                  }));
 
     // Control endpoints for obsrvctl: the embedded broker lacks the Admin API,
     // so topic creation and the group list come from here.
@@ -287,8 +358,15 @@ void daemon::register_admin_routes() {
                   }));
 }
 
-void daemon::stop() {
+void daemon::stop(std::chrono::steady_clock::time_point deadline) {
     static const auto logger = log::get("obsrvd");
+    if (_gateway) {
+        _gateway->stop(deadline);
+        _gateway.reset();
+    }
+    if (_datasets) {
+        _datasets->stop();
+    }
     if (_admin) {
         _admin->stop();
         _admin.reset();

@@ -35,6 +35,7 @@ bool is_built(role r) {
     // rather than started as an empty shell.
     switch (r) {
         case role::gateway:
+            return true;
         case role::pipeline:
         case role::archive:
         case role::exporter:

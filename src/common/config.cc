@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -490,6 +491,22 @@ status check(const settings& s) {
     if (s.admin.port != 0 && s.admin.port == s.gateway.port) {
         return make_error("config: key 'admin.port': must differ from gateway.port ({})",
                           s.gateway.port);
+    }
+    if (s.gateway.buffer_count & (s.gateway.buffer_count - 1)) {
+        return make_error("config: key 'gateway.buffer_count': expected a power of two, got {}",
+                          s.gateway.buffer_count);
+    }
+    if (auto it = s.kafka.producer.find("message.max.bytes"); it != s.kafka.producer.end()) {
+        // The envelope Obsrv wraps around a body is a few hundred bytes.
+        constexpr int64_t k_envelope_room = 4096;
+        int64_t limit = std::atoll(it->second.c_str());
+        if (limit > 0 && s.gateway.max_body_bytes + k_envelope_room > limit) {
+            return make_error(
+                "config: key 'gateway.max_body_bytes': {} leaves no room for the envelope under "
+                "kafka.producer.message.max.bytes ({}); lower it to {} or raise the producer "
+                "limit",
+                s.gateway.max_body_bytes, limit, limit - k_envelope_room);
+        }
     }
     if (s.kafka.use_embedded() && s.kafka.embedded.bootstrap_file.empty()) {
         return make_error(

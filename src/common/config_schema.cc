@@ -36,6 +36,9 @@ constexpr std::string_view k_default_topics =
 
 // Seed producer settings (DESIGN.md, contracts §7), plus the bounds a gateway
 // needs: an explicit delivery timeout and a bounded in-memory queue.
+// message.max.bytes is 6 MiB so that a 5 MB body (gateway.max_body_bytes)
+// plus the Obsrv envelope fits one request; brokers check the compressed
+// batch against the topic's max.message.bytes (5 MB).
 constexpr std::string_view k_default_producer =
     "compression.codec=snappy\n"
     "batch.size=98304\n"
@@ -44,7 +47,7 @@ constexpr std::string_view k_default_producer =
     "acks=all\n"
     "retries=5\n"
     "retry.backoff.ms=3000\n"
-    "message.max.bytes=5242880\n"
+    "message.max.bytes=6291456\n"
     "message.timeout.ms=30000\n"
     "queue.buffering.max.messages=100000\n"
     "queue.buffering.max.kbytes=262144";
@@ -81,10 +84,80 @@ const std::array k_keys = {
              "Port of the ingest gateway (Obsrv Dataset API routes), 3000 as Obsrv's API "
              "service.",
              1, k_max_port},
+    key_spec{"gateway.workers", OBSRV_FIELD(int64_t, gateway.workers), "0",
+             "io_uring worker threads (io-0, io-1, ...), each with its own ring, connections "
+             "and Kafka producer; 0 means one per core.",
+             0, 256},
+    key_spec{"gateway.ack", OBSRV_FIELD(std::string, gateway.ack), "persisted",
+             "When to answer 200: persisted = after Kafka acknowledged the message (delivery "
+             "report); enqueued = once it is in the producer's queue (faster, loses data if "
+             "the process dies).",
+             0, 0, "persisted|enqueued"},
+    key_spec{"gateway.max_connections", OBSRV_FIELD(int64_t, gateway.max_connections), "10000",
+             "Open client connections across all workers; beyond it new ones are closed at "
+             "once.",
+             1, 1'000'000},
+    key_spec{"gateway.max_head_bytes", OBSRV_FIELD(int64_t, gateway.max_head_bytes), "16384",
+             "Request line plus headers; larger heads get 431 (a longer request target 414).", 1024,
+             1'048'576},
+    key_spec{"gateway.max_header_count", OBSRV_FIELD(int64_t, gateway.max_header_count), "100",
+             "Headers per request; more get 431 (the parser holds at most 128).", 8, 128},
+    key_spec{"gateway.max_body_bytes", OBSRV_FIELD(int64_t, gateway.max_body_bytes), "5242880",
+             "Request body limit (5 MB, the seed's max message); larger bodies get 413. Must "
+             "leave room for the envelope under kafka.producer.message.max.bytes.",
+             1024, 1'073'741'824},
+    key_spec{"gateway.idle_timeout_ms", OBSRV_FIELD(int64_t, gateway.idle_timeout_ms), "60000",
+             "A keep-alive connection with no request in progress is closed after this long.", 100,
+             3'600'000},
+    key_spec{"gateway.request_timeout_ms", OBSRV_FIELD(int64_t, gateway.request_timeout_ms),
+             "30000",
+             "A request must arrive whole within this time of its first byte, else 408 and the "
+             "connection closes (slow clients); also bounds a client that does not read its "
+             "responses.",
+             100, 600'000},
+    key_spec{"gateway.max_pipelined", OBSRV_FIELD(int64_t, gateway.max_pipelined), "64",
+             "Requests a connection may have in flight (pipelining) before the gateway stops "
+             "reading from it.",
+             1, 4096},
+    key_spec{"gateway.max_inflight_bytes", OBSRV_FIELD(int64_t, gateway.max_inflight_bytes),
+             "134217728",
+             "Kafka message bytes awaiting delivery across all workers; beyond it ingest "
+             "requests get 503 with Retry-After, so memory stays bounded when Kafka is slow or "
+             "down.",
+             1'048'576, 68'719'476'736},
+    key_spec{"gateway.max_queued_messages", OBSRV_FIELD(int64_t, gateway.max_queued_messages),
+             "50000",
+             "Messages waiting in a worker's producer queue; beyond it ingest requests get 503 "
+             "with Retry-After.",
+             1, 10'000'000},
+    key_spec{"gateway.retry_after_s", OBSRV_FIELD(int64_t, gateway.retry_after_s), "1",
+             "Retry-After seconds sent with 503 answers.", 1, 3600},
+    key_spec{"gateway.reject_when_brokers_down",
+             OBSRV_FIELD(bool, gateway.reject_when_brokers_down), "true",
+             "Answer 503 at once while the broker monitor cannot reach Kafka, instead of "
+             "holding requests until kafka.producer.message.timeout.ms expires.",
+             0, 0},
+    key_spec{"gateway.minify", OBSRV_FIELD(bool, gateway.minify), "false",
+             "Strip whitespace from the request's data while copying it into the Kafka message "
+             "(compact like Obsrv's JSON.stringify); false copies the bytes as sent, cheaper for "
+             "the compact bodies machine clients send.",
+             0, 0},
+    key_spec{"gateway.ring_entries", OBSRV_FIELD(int64_t, gateway.ring_entries), "4096",
+             "io_uring submission queue entries per worker (the completion queue gets 8x).", 64,
+             32768},
+    key_spec{"gateway.buffer_size", OBSRV_FIELD(int64_t, gateway.buffer_size), "65536",
+             "Bytes of each receive buffer; a request that fits in one is parsed in place.", 4096,
+             4'194'304},
+    key_spec{"gateway.buffer_count", OBSRV_FIELD(int64_t, gateway.buffer_count), "256",
+             "Receive buffers per worker (a power of two).", 8, 32768},
 
     key_spec{"datasets.dir", OBSRV_FIELD(std::string, datasets.dir), "config/datasets",
              "Directory of Obsrv dataset JSON files (one dataset per file); relative paths are "
              "resolved from the working directory.",
+             0, 0},
+    key_spec{"datasets.watch", OBSRV_FIELD(bool, datasets.watch), "true",
+             "Reload datasets when a file in datasets.dir changes (inotify); SIGHUP always "
+             "reloads.",
              0, 0},
 
     key_spec{"shutdown.timeout_ms", OBSRV_FIELD(int64_t, shutdown.timeout_ms), "15000",

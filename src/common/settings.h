@@ -24,10 +24,28 @@ struct admin_settings {
 struct gateway_settings {
     std::string bind;
     int64_t port = 0;
+    int64_t workers = 0;  // 0: one per core
+    std::string ack;      // persisted|enqueued
+    int64_t max_connections = 0;
+    int64_t max_head_bytes = 0;
+    int64_t max_header_count = 0;
+    int64_t max_body_bytes = 0;
+    int64_t idle_timeout_ms = 0;
+    int64_t request_timeout_ms = 0;
+    int64_t max_pipelined = 0;
+    int64_t max_inflight_bytes = 0;
+    int64_t max_queued_messages = 0;
+    int64_t retry_after_s = 0;
+    bool reject_when_brokers_down = false;
+    bool minify = false;
+    int64_t ring_entries = 0;
+    int64_t buffer_size = 0;
+    int64_t buffer_count = 0;
 };
 
 struct datasets_settings {
     std::string dir;
+    bool watch = false;
 };
 
 struct shutdown_settings {

@@ -27,7 +27,9 @@ void broker_monitor::add_hook(hook h) {
 }
 
 void broker_monitor::start() {
-    check_once();
+    // Start-up waits for this first verdict; a cluster that is down must not
+    // hold the process for the whole admin timeout (the thread keeps checking).
+    check_once(std::min(_timeout, std::chrono::milliseconds(1500)));
     _thread = std::thread([this] { run(); });
 }
 
@@ -47,9 +49,9 @@ broker_monitor::snapshot broker_monitor::current() const {
     return _snapshot;
 }
 
-void broker_monitor::check_once() {
+void broker_monitor::check_once(std::chrono::milliseconds timeout) {
     static const auto logger = log::get("kafka");
-    auto topics = list_topics(_client, _timeout);
+    auto topics = list_topics(_client, timeout);
     _checks.inc();
     snapshot next;
     next.checked_at = std::chrono::steady_clock::now();
@@ -67,6 +69,7 @@ void broker_monitor::check_once() {
         _snapshot = next;
     }
     _reachable.set(next.reachable ? 1 : 0);
+    _reachable_flag.store(next.reachable, std::memory_order_relaxed);
     if (!next.reachable && was_reachable) {
         logger->warn("brokers unreachable: {}", next.error);
     } else if (next.reachable && !was_reachable) {
@@ -86,7 +89,7 @@ void broker_monitor::run() {
             break;
         }
         lock.unlock();
-        check_once();
+        check_once(_timeout);
         lock.lock();
     }
 }

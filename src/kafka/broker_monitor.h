@@ -42,9 +42,11 @@ class broker_monitor {
     void start();
     void stop();
     snapshot current() const;
+    /// The last check's verdict, without a lock (hot paths).
+    bool reachable() const noexcept { return _reachable_flag.load(std::memory_order_relaxed); }
 
   private:
-    void check_once();
+    void check_once(std::chrono::milliseconds timeout);
     void run();
 
     rd_kafka_t* _client;
@@ -55,6 +57,7 @@ class broker_monitor {
     std::condition_variable _wake;
     bool _stopping = false;
     snapshot _snapshot;
+    std::atomic<bool> _reachable_flag{false};
     std::thread _thread;
     metrics::gauge& _reachable;
     metrics::counter& _checks;

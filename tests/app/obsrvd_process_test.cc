@@ -38,7 +38,9 @@ class obsrvd_instance {
                                          "--set",
                                          "gateway.port=" + std::to_string(free_port()),
                                          "--set",
-                                         "kafka.embedded.bootstrap_file=" + _bootstrap_file};
+                                         "kafka.embedded.bootstrap_file=" + _bootstrap_file,
+                                         "--set",
+                                         "datasets.dir=" + source_dir() + "/config/datasets"};
         argv.insert(argv.end(), extra.begin(), extra.end());
         _process = std::make_unique<subprocess>(argv);
     }
@@ -109,6 +111,17 @@ TEST(obsrvd_config_errors, librdkafka_rejects_a_passthrough_property) {
                  scaled(20s));
     EXPECT_EQ(r.status, 2);
     EXPECT_THAT(r.err, HasSubstr("key 'kafka.producer.compression.codec'"));
+}
+
+TEST(obsrvd_config_errors, missing_datasets_dir_names_the_key) {
+    auto dir = make_temp_dir("nodatasets");
+    auto r = run({app_binary("obsrvd"), "--set", "admin.port=" + std::to_string(free_port()),
+                  "--set", "gateway.port=" + std::to_string(free_port()), "--set",
+                  "kafka.embedded.bootstrap_file=" + dir + "/bootstrap", "--set",
+                  "datasets.dir=" + dir + "/missing"},
+                 scaled(30s));
+    EXPECT_EQ(r.status, 1);
+    EXPECT_THAT(r.err, HasSubstr("datasets.dir"));
 }
 
 TEST(obsrvd_config_errors, role_not_built_is_refused) {
@@ -358,7 +371,8 @@ TEST(obsrvd_start, busy_admin_port_fails_start_up_naming_the_key) {
     auto r =
         run({app_binary("obsrvd"), "--set", "admin.port=" + std::to_string(ntohs(addr.sin_port)),
              "--set", "gateway.port=" + std::to_string(free_port()), "--set",
-             "kafka.embedded.bootstrap_file=" + dir + "/bootstrap"},
+             "kafka.embedded.bootstrap_file=" + dir + "/bootstrap", "--set",
+             "datasets.dir=" + source_dir() + "/config/datasets"},
             scaled(30s));
     ::close(fd);
     EXPECT_EQ(r.status, 1);

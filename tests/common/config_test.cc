@@ -165,6 +165,19 @@ TEST(config, cross_key_checks) {
         << "no bootstrap file needed with real brokers";
 }
 
+TEST(config, gateway_limits_are_checked_together) {
+    EXPECT_THAT(error_of("", {"gateway.buffer_count=100"}),
+                HasSubstr("key 'gateway.buffer_count': expected a power of two, got 100"));
+    EXPECT_THAT(error_of("", {"gateway.max_body_bytes=6291456"}),
+                HasSubstr("key 'gateway.max_body_bytes': 6291456 leaves no room for the envelope "
+                          "under kafka.producer.message.max.bytes (6291456)"));
+    EXPECT_EQ(error_of("", {"gateway.max_body_bytes=6291456",
+                            "kafka.producer.message.max.bytes=8388608"}),
+              "<loaded>");
+    EXPECT_THAT(error_of("", {"gateway.ack=eventually"}),
+                HasSubstr("key 'gateway.ack': expected one of persisted|enqueued"));
+}
+
 TEST(config, malformed_overrides_and_files) {
     EXPECT_THAT(error_of("", {"gateway.port"}), HasSubstr("expected key=value"));
     EXPECT_THAT(error_of("", {"gateway.prot=1"}), HasSubstr("unknown key 'gateway.prot'"));

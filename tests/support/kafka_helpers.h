@@ -21,3 +21,16 @@ std::vector<std::string> consume_and_commit(const std::string& bootstrap, const 
                                             std::chrono::milliseconds timeout);
 
 }  // namespace obsrv::testing
+
+namespace obsrv::testing {
+
+/// Reads up to `count` messages from every partition of `topic`, from the
+/// beginning, without a consumer group; returns their payloads in the order
+/// read (per partition order preserved).
+std::vector<std::string> read_topic(const std::string& bootstrap, const std::string& topic,
+                                    size_t count, std::chrono::milliseconds timeout);
+
+/// Messages in `topic` (sum of the partitions' high watermarks).
+int64_t topic_message_count(const std::string& bootstrap, const std::string& topic);
+
+}  // namespace obsrv::testing

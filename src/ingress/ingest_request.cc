@@ -1,0 +1,998 @@
+#include "ingress/ingest_request.h"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <vector>
+
+namespace obsrv::ingress {
+
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+using simdjson::dom::object;
+
+// ajv messages (ValidationService: schemaPath with its first "/" removed, a space, the message).
+constexpr std::string_view k_root_type = "#type must be object";
+constexpr std::string_view k_required_id = "#required must have required property 'id'";
+constexpr std::string_view k_required_ver = "#required must have required property 'ver'";
+constexpr std::string_view k_required_ts = "#required must have required property 'ts'";
+constexpr std::string_view k_required_params = "#required must have required property 'params'";
+constexpr std::string_view k_required_data = "#required must have required property 'data'";
+constexpr std::string_view k_id_type = "#properties/id/type must be string";
+constexpr std::string_view k_id_enum =
+    "#properties/id/enum must be equal to one of the allowed values";
+constexpr std::string_view k_ver_type = "#properties/ver/type must be string";
+constexpr std::string_view k_ts_type = "#properties/ts/type must be string";
+constexpr std::string_view k_params_type = "#properties/params/type must be object";
+constexpr std::string_view k_params_required =
+    "#properties/params/required must have required property 'msgid'";
+constexpr std::string_view k_params_additional =
+    "#properties/params/additionalProperties must NOT have additional properties";
+constexpr std::string_view k_msgid_type = "#properties/params/properties/msgid/type must be string";
+constexpr std::string_view k_data_one_of = "#properties/data/oneOf/0/type must be object";
+constexpr std::string_view k_additional_false =
+    "#properties/additionalProperties/false schema boolean schema is false";
+// v1 (RequestsValidator: instancePath with its first "/" removed, a space, the message).
+constexpr std::string_view k_v1_root_type = " must be object";
+constexpr std::string_view k_v1_required_data = " must have required property 'data'";
+constexpr std::string_view k_v1_data_type = "data must be object";
+
+std::string_view json_error_message(simdjson::error_code code) {
+    // Built once; messages must outlive the request (ingest_request::error is a view).
+    static const auto table = [] {
+        std::array<std::string, simdjson::NUM_ERROR_CODES> t;
+        for (int i = 0; i < simdjson::NUM_ERROR_CODES; ++i) {
+            t[static_cast<std::size_t>(i)] =
+                std::string("Invalid JSON body: ") +
+                simdjson::error_message(static_cast<simdjson::error_code>(i));
+        }
+        return t;
+    }();
+    const auto i = static_cast<std::size_t>(code);
+    return i < table.size() ? std::string_view(table[i]) : std::string_view("Invalid JSON body");
+}
+
+// body-parser decodes with iconv-lite, which drops a UTF-8 byte order mark.
+std::string_view strip_bom(std::string_view body) {
+    if (body.size() >= 3 && static_cast<unsigned char>(body[0]) == 0xEF &&
+        static_cast<unsigned char>(body[1]) == 0xBB &&
+        static_cast<unsigned char>(body[2]) == 0xBF) {
+        body.remove_prefix(3);
+    }
+    return body;
+}
+
+bool is_ws(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+
+// Byte classes for skipping nested values: 1 for '"', '{', '}', '[', ']'.
+struct structural_table {
+    std::array<std::uint8_t, 256> cls{};
+    constexpr structural_table() {
+        cls['"'] = 1;
+        cls['{'] = 1;
+        cls['}'] = 1;
+        cls['['] = 1;
+        cls[']'] = 1;
+    }
+};
+constexpr structural_table k_structural{};
+
+const char* skip_nested(const char* p, const char* end) noexcept {
+    std::size_t depth = 0;
+    while (p < end) {
+        while (p < end && k_structural.cls[static_cast<unsigned char>(*p)] == 0) {
+            ++p;
+        }
+        if (p == end) {
+            return nullptr;
+        }
+        switch (*p) {
+            case '"':
+                p = detail::skip_string(p, end);
+                if (p == nullptr) {
+                    return nullptr;
+                }
+                continue;
+            case '{':
+            case '[':
+                ++depth;
+                break;
+            default:  // '}' or ']'
+                if (depth == 0) {
+                    return nullptr;
+                }
+                if (--depth == 0) {
+                    return p + 1;
+                }
+        }
+        ++p;
+    }
+    return nullptr;
+}
+
+// JS truthiness of a JSON value (`if (!message.mid)`).
+bool js_truthy(element e) {
+    switch (e.type()) {
+        case element_type::NULL_VALUE:
+            return false;
+        case element_type::BOOL:
+            return e.get_bool().value_unsafe();
+        case element_type::STRING:
+            return !e.get_string().value_unsafe().empty();
+        case element_type::INT64:
+            return e.get_int64().value_unsafe() != 0;
+        case element_type::UINT64:
+            return e.get_uint64().value_unsafe() != 0;
+        case element_type::DOUBLE:
+            return e.get_double().value_unsafe() != 0.0;
+        default:  // objects and arrays
+            return true;
+    }
+}
+
+// Canonical array index ("0", "17"; not "01", not >= 2^32-1): JS orders such keys first.
+bool is_array_index(std::string_view key) {
+    if (key.empty() || key.size() > 10 || (key.size() > 1 && key[0] == '0')) {
+        return false;
+    }
+    std::uint64_t v = 0;
+    for (char c : key) {
+        if (!is_digit(c)) {
+            return false;
+        }
+        v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    return v < 4294967295ULL;
+}
+
+bool has_duplicates(std::vector<std::string_view>& keys) {
+    if (keys.size() <= 8) {
+        for (std::size_t i = 1; i < keys.size(); ++i) {
+            for (std::size_t j = 0; j < i; ++j) {
+                if (keys[i] == keys[j]) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+    std::sort(keys.begin(), keys.end());
+    return std::adjacent_find(keys.begin(), keys.end()) != keys.end();
+}
+
+// Big-number path: simdjson refuses numbers JSON.parse takes (integers beyond 64 bits,
+// exponents beyond double). In a copy of the body, each such number is overwritten with "1"
+// (or "0" when its mantissa is zero) padded with spaces, so the copy keeps every offset and
+// every JSON type; the copy is only validated, the bytes sent on are the original ones.
+void patch_big_numbers(char* p, char* end) {
+    while (p < end) {
+        const char c = *p;
+        if (c == '"') {
+            const char* q = detail::skip_string(p, end);
+            if (q == nullptr) {
+                return;
+            }
+            p = const_cast<char*>(q);
+            continue;
+        }
+        if (c != '-' && !is_digit(c)) {
+            ++p;
+            continue;
+        }
+        char* tok = p;
+        while (p < end &&
+               (is_digit(*p) || *p == '-' || *p == '+' || *p == '.' || *p == 'e' || *p == 'E')) {
+            ++p;
+        }
+        // Check the JSON number grammar: -?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?
+        const char* q = tok;
+        if (*q == '-') {
+            ++q;
+        }
+        std::size_t int_digits = 0;
+        bool mantissa_zero = true;
+        if (q < p && *q == '0') {
+            ++q;
+            int_digits = 1;
+        } else {
+            while (q < p && is_digit(*q)) {
+                mantissa_zero = mantissa_zero && *q == '0';
+                ++q;
+                ++int_digits;
+            }
+        }
+        if (int_digits == 0) {
+            continue;
+        }
+        bool fraction = false;
+        if (q < p && *q == '.') {
+            ++q;
+            const char* f = q;
+            while (q < p && is_digit(*q)) {
+                mantissa_zero = mantissa_zero && *q == '0';
+                ++q;
+            }
+            if (q == f) {
+                continue;
+            }
+            fraction = true;
+        }
+        std::size_t exp_digits = 0;
+        if (q < p && (*q == 'e' || *q == 'E')) {
+            ++q;
+            if (q < p && (*q == '+' || *q == '-')) {
+                ++q;
+            }
+            while (q < p && is_digit(*q)) {
+                ++q;
+                ++exp_digits;
+            }
+            if (exp_digits == 0) {
+                continue;
+            }
+        }
+        if (q != p) {
+            continue;  // not a number: leave it for simdjson to report
+        }
+        const bool risky = (!fraction && exp_digits == 0 && int_digits >= 19) || exp_digits >= 3;
+        if (risky) {
+            *tok = mantissa_zero ? '0' : '1';
+            std::memset(tok + 1, ' ', static_cast<std::size_t>(p - tok - 1));
+        }
+    }
+}
+
+// Finds the value of the member at `index` of the top-level object in `text`; checks that its
+// key is `key` (the DOM told us where it is; the check guards the scanner).
+bool locate_member(std::string_view text, std::size_t index, std::size_t count,
+                   std::string_view key, std::string_view& value, validator_stats& stats) {
+    detail::member_cursor cursor(text.data(), text.data() + text.size());
+    std::string_view raw;
+    for (std::size_t i = 0;; ++i) {
+        if (!cursor.next_key(raw)) {
+            return false;
+        }
+        if (raw.find('\\') != std::string_view::npos) {
+            ++stats.escaped_keys;
+        }
+        if (i < index) {
+            std::string_view skipped;
+            if (!cursor.value(skipped)) {
+                return false;
+            }
+            continue;
+        }
+        if (!detail::raw_key_equals(raw, key)) {
+            return false;
+        }
+        if (index + 1 == count) {
+            return cursor.last_value(value);
+        }
+        ++stats.data_scans;
+        return cursor.value(value);
+    }
+}
+
+}  // namespace
+
+// ---- scanners ------------------------------------------------------------------------------
+
+namespace detail {
+
+const char* skip_ws(const char* p, const char* end) noexcept {
+    while (p < end && is_ws(*p)) {
+        ++p;
+    }
+    return p;
+}
+
+const char* skip_string(const char* p, const char* end) noexcept {
+    if (p >= end || *p != '"') {
+        return nullptr;
+    }
+    const char* q = p + 1;
+    while (q < end) {
+        const auto* hit =
+            static_cast<const char*>(std::memchr(q, '"', static_cast<std::size_t>(end - q)));
+        if (hit == nullptr) {
+            return nullptr;
+        }
+        // The quote is escaped when an odd number of backslashes precede it.
+        std::size_t backslashes = 0;
+        for (const char* b = hit - 1; b > p && *b == '\\'; --b) {
+            ++backslashes;
+        }
+        if (backslashes % 2 == 0) {
+            return hit + 1;
+        }
+        q = hit + 1;
+    }
+    return nullptr;
+}
+
+const char* skip_value(const char* p, const char* end) noexcept {
+    if (p >= end) {
+        return nullptr;
+    }
+    switch (*p) {
+        case '"':
+            return skip_string(p, end);
+        case '{':
+        case '[':
+            return skip_nested(p, end);
+        default: {
+            const char* q = p;
+            while (q < end && !is_ws(*q) && *q != ',' && *q != '}' && *q != ']') {
+                ++q;
+            }
+            return q == p ? nullptr : q;
+        }
+    }
+}
+
+bool member_cursor::next_key(std::string_view& raw_key) noexcept {
+    if (_p == nullptr) {
+        return false;
+    }
+    _p = skip_ws(_p, _end);
+    if (_first) {
+        if (_p >= _end || *_p != '{') {
+            _p = nullptr;
+            return false;
+        }
+        _p = skip_ws(_p + 1, _end);
+        _first = false;
+        if (_p < _end && *_p == '}') {
+            ++_p;
+            return false;
+        }
+    } else {
+        if (_p < _end && *_p == '}') {
+            ++_p;
+            return false;
+        }
+        if (_p >= _end || *_p != ',') {
+            _p = nullptr;
+            return false;
+        }
+        _p = skip_ws(_p + 1, _end);
+    }
+    const char* key_end = skip_string(_p, _end);
+    if (key_end == nullptr) {
+        _p = nullptr;
+        return false;
+    }
+    raw_key = std::string_view(_p + 1, static_cast<std::size_t>(key_end - _p - 2));
+    _p = skip_ws(key_end, _end);
+    if (_p >= _end || *_p != ':') {
+        _p = nullptr;
+        return false;
+    }
+    _p = skip_ws(_p + 1, _end);
+    return true;
+}
+
+bool member_cursor::value(std::string_view& v) noexcept {
+    if (_p == nullptr) {
+        return false;
+    }
+    const char* e = skip_value(_p, _end);
+    if (e == nullptr) {
+        _p = nullptr;
+        return false;
+    }
+    v = std::string_view(_p, static_cast<std::size_t>(e - _p));
+    _p = e;
+    return true;
+}
+
+bool member_cursor::last_value(std::string_view& v) noexcept {
+    if (_p == nullptr) {
+        return false;
+    }
+    const char* e = _end;
+    while (e > _p && is_ws(e[-1])) {
+        --e;
+    }
+    if (e == _p || e[-1] != '}') {
+        _p = nullptr;
+        return false;
+    }
+    --e;
+    while (e > _p && is_ws(e[-1])) {
+        --e;
+    }
+    if (e == _p) {
+        _p = nullptr;
+        return false;
+    }
+    v = std::string_view(_p, static_cast<std::size_t>(e - _p));
+    _p = nullptr;  // iteration ends here
+    return true;
+}
+
+bool member_cursor::next(member_span& m) noexcept {
+    return next_key(m.raw_key) && value(m.value);
+}
+
+namespace {
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+bool read_hex4(std::string_view s, std::size_t i, std::uint32_t& v) {
+    if (i + 4 > s.size()) {
+        return false;
+    }
+    v = 0;
+    for (std::size_t k = 0; k < 4; ++k) {
+        const int h = hex_value(s[i + k]);
+        if (h < 0) {
+            return false;
+        }
+        v = (v << 4) | static_cast<std::uint32_t>(h);
+    }
+    return true;
+}
+
+void append_utf8(std::string& out, std::uint32_t cp) {
+    if (cp < 0x80) {
+        out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+        out += static_cast<char>(0xC0 | (cp >> 6));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        out += static_cast<char>(0xE0 | (cp >> 12));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+        out += static_cast<char>(0xF0 | (cp >> 18));
+        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+}
+
+}  // namespace
+
+bool unescape_json_string(std::string_view raw, std::string& out) {
+    out.clear();
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+        const char c = raw[i];
+        if (c != '\\') {
+            out += c;
+            continue;
+        }
+        if (++i >= raw.size()) {
+            return false;
+        }
+        switch (raw[i]) {
+            case '"':
+                out += '"';
+                break;
+            case '\\':
+                out += '\\';
+                break;
+            case '/':
+                out += '/';
+                break;
+            case 'b':
+                out += '\b';
+                break;
+            case 'f':
+                out += '\f';
+                break;
+            case 'n':
+                out += '\n';
+                break;
+            case 'r':
+                out += '\r';
+                break;
+            case 't':
+                out += '\t';
+                break;
+            case 'u': {
+                std::uint32_t cp = 0;
+                if (!read_hex4(raw, i + 1, cp)) {
+                    return false;
+                }
+                i += 4;
+                if (cp >= 0xD800 && cp <= 0xDBFF && i + 2 < raw.size() && raw[i + 1] == '\\' &&
+                    raw[i + 2] == 'u') {
+                    std::uint32_t lo = 0;
+                    if (read_hex4(raw, i + 3, lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
+                        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                        i += 6;
+                    }
+                }
+                append_utf8(out, cp);
+                break;
+            }
+            default:
+                return false;
+        }
+    }
+    return true;
+}
+
+bool raw_key_equals(std::string_view raw, std::string_view text) {
+    if (raw.find('\\') == std::string_view::npos) {
+        return raw == text;
+    }
+    thread_local std::string buf;
+    return unescape_json_string(raw, buf) && buf == text;
+}
+
+}  // namespace detail
+
+// ---- validator -----------------------------------------------------------------------------
+
+request_validator::request_validator(std::size_t max_body_size)
+    : _parser(max_body_size), _max_body(max_body_size) {
+    _ready = _parser.allocate(max_body_size) == simdjson::SUCCESS;
+    _patch.reset(new (std::nothrow) char[max_body_size + k_body_padding]);
+    _ready = _ready && _patch != nullptr;
+}
+
+simdjson::error_code request_validator::parse(std::string_view text, element& root) {
+    if (!_ready) {
+        return simdjson::MEMALLOC;
+    }
+    auto error =
+        _parser.parse(reinterpret_cast<const std::uint8_t*>(text.data()), text.size(), false)
+            .get(root);
+    if (error != simdjson::NUMBER_ERROR) {
+        return error;
+    }
+    if (text.size() > _max_body) {
+        return simdjson::CAPACITY;
+    }
+    ++_stats.big_number_fallbacks;
+    std::memcpy(_patch.get(), text.data(), text.size());
+    std::memset(_patch.get() + text.size(), ' ', k_body_padding);
+    patch_big_numbers(_patch.get(), _patch.get() + text.size());
+    return _parser.parse(reinterpret_cast<const std::uint8_t*>(_patch.get()), text.size(), false)
+        .get(root);
+}
+
+validation_status request_validator::validate(std::string_view body, ingest_request& out) {
+    out = ingest_request{};
+    ++_stats.requests;
+    const std::string_view text = strip_bom(body);
+    if (text.empty()) {
+        out.error = k_required_id;  // body-parser turns an empty body into {}
+        return validation_status::invalid_input;
+    }
+    element root;
+    if (const auto error = parse(text, root); error != simdjson::SUCCESS) {
+        out.error = json_error_message(error);
+        return validation_status::invalid_json;
+    }
+    if (root.type() != element_type::OBJECT) {
+        out.error = k_root_type;
+        return validation_status::invalid_input;
+    }
+    const object top = root.get_object().value_unsafe();
+
+    // JSON.parse: the last of duplicate keys wins.
+    // Initialised from root (not default-constructed) so no path holds a null document.
+    element id = root, ver = root, ts = root, params = root, data = root;
+    bool has_id = false, has_ver = false, has_ts = false, has_params = false, has_data = false;
+    bool has_additional = false;
+    std::size_t data_index = 0;
+    std::size_t count = 0;
+    for (const auto field : top) {
+        const std::string_view key = field.key;
+        if (key == "id") {
+            id = field.value;
+            has_id = true;
+        } else if (key == "ver") {
+            ver = field.value;
+            has_ver = true;
+        } else if (key == "ts") {
+            ts = field.value;
+            has_ts = true;
+        } else if (key == "params") {
+            params = field.value;
+            has_params = true;
+        } else if (key == "data") {
+            data = field.value;
+            has_data = true;
+            data_index = count;
+        } else if (key == "additionalProperties") {
+            has_additional = true;
+        }
+        ++count;
+    }
+
+    // params.msgid as responses echo it (_.get(body, ["params","msgid"]) + !_.isEmpty).
+    element msgid = root;
+    bool has_msgid = false;
+    bool params_extra = false;
+    if (has_params && params.type() == element_type::OBJECT) {
+        const object params_object = params.get_object().value_unsafe();
+        for (const auto field : params_object) {
+            if (field.key == "msgid") {
+                msgid = field.value;
+                has_msgid = true;
+            } else {
+                params_extra = true;
+            }
+        }
+    }
+    if (has_msgid) {
+        switch (msgid.type()) {
+            case element_type::STRING:
+                out.echo = response_msgid::of_string(msgid.get_string().value_unsafe());
+                break;
+            case element_type::OBJECT:
+                if (msgid.get_object().value_unsafe().size() != 0) {
+                    _echo = simdjson::minify(msgid);
+                    out.echo = response_msgid::of_json(_echo);
+                }
+                break;
+            case element_type::ARRAY:
+                if (msgid.get_array().value_unsafe().size() != 0) {
+                    _echo = simdjson::minify(msgid);
+                    out.echo = response_msgid::of_json(_echo);
+                }
+                break;
+            default:  // numbers, booleans, null: _.isEmpty is true
+                break;
+        }
+    }
+
+    // ajv: "required" before "properties"; properties in schema order.
+    if (!has_id) {
+        out.error = k_required_id;
+    } else if (!has_ver) {
+        out.error = k_required_ver;
+    } else if (!has_ts) {
+        out.error = k_required_ts;
+    } else if (!has_params) {
+        out.error = k_required_params;
+    } else if (!has_data) {
+        out.error = k_required_data;
+    } else if (id.type() != element_type::STRING) {
+        out.error = k_id_type;
+    } else if (id.get_string().value_unsafe() != "api.data.in") {
+        out.error = k_id_enum;
+    } else if (ver.type() != element_type::STRING) {
+        out.error = k_ver_type;
+    } else if (ts.type() != element_type::STRING) {
+        out.error = k_ts_type;
+    } else if (params.type() != element_type::OBJECT) {
+        out.error = k_params_type;
+    } else if (!has_msgid) {
+        out.error = k_params_required;
+    } else if (params_extra) {
+        out.error = k_params_additional;
+    } else if (msgid.type() != element_type::STRING) {
+        out.error = k_msgid_type;
+    }
+    if (out.error.empty()) {
+        if (data.type() == element_type::OBJECT) {
+            out.kind = data_kind::object;
+            out.event_count = 1;
+        } else if (data.type() == element_type::ARRAY) {
+            out.kind = data_kind::array;
+            const simdjson::dom::array events = data.get_array().value_unsafe();
+            for (const element e : events) {
+                if (e.type() != element_type::OBJECT) {
+                    out.error = k_data_one_of;
+                    break;
+                }
+                ++out.event_count;
+            }
+        } else {
+            out.error = k_data_one_of;
+        }
+    }
+    if (out.error.empty() && has_additional) {
+        out.error = k_additional_false;
+    }
+    if (!out.error.empty()) {
+        return validation_status::invalid_input;
+    }
+
+    out.msgid = msgid.get_string().value_unsafe();
+    if (!locate_member(text, data_index, count, "data", out.data, _stats)) {
+        // Cannot happen for JSON simdjson accepted; stay correct if it does.
+        ++_stats.dom_fallbacks;
+        _fallback = simdjson::minify(data);
+        out.data = _fallback;
+    }
+    return validation_status::ok;
+}
+
+// GCC 12 -O3 reports a "potential null pointer dereference" inside simdjson's object iterator
+// here (it cannot see that the element was checked to be an object); the path cannot occur.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnull-dereference"
+#endif
+validation_status request_validator::validate_legacy(std::string_view body, legacy_request& out) {
+    out = legacy_request{};
+    ++_stats.requests;
+    const std::string_view text = strip_bom(body);
+    if (text.empty()) {
+        out.error = k_v1_required_data;
+        return validation_status::invalid_input;
+    }
+    element root;
+    if (const auto error = parse(text, root); error != simdjson::SUCCESS) {
+        out.error = json_error_message(error);
+        return validation_status::invalid_json;
+    }
+    if (root.type() != element_type::OBJECT) {
+        out.error = k_v1_root_type;
+        return validation_status::invalid_input;
+    }
+    element data = root;  // not default-constructed: no path holds a null document
+    bool has_data = false;
+    std::size_t data_index = 0;
+    std::size_t count = 0;
+    const object top = root.get_object().value_unsafe();
+    for (const auto field : top) {
+        if (field.key == "data") {
+            data = field.value;
+            has_data = true;
+            data_index = count;
+        }
+        ++count;
+    }
+    if (!has_data) {
+        out.error = k_v1_required_data;
+        return validation_status::invalid_input;
+    }
+    if (data.type() != element_type::OBJECT) {
+        out.error = k_v1_data_type;
+        return validation_status::invalid_input;
+    }
+    out.data_value = data;
+
+    // Decide whether the message can be spliced (data's members verbatim + our keys at the
+    // end) or its top level must be rebuilt with JS assignment semantics.
+    thread_local std::vector<std::string_view> keys;
+    keys.clear();
+    element mid = data;
+    bool has_mid = false;
+    const object data_members = data.get_object().value_unsafe();
+    for (const auto field : data_members) {
+        const std::string_view key = field.key;
+        keys.push_back(key);
+        if (key == "mid") {
+            mid = field.value;
+            has_mid = true;
+        } else if (key == "dataset" || key == "syncts" || key == "obsrv_meta" || key == "did" ||
+                   key == "channel" || key == "pid" || is_array_index(key)) {
+            out.needs_rebuild = true;
+        }
+    }
+    out.has_truthy_mid = has_mid && js_truthy(mid);
+    if ((has_mid && !out.has_truthy_mid) || has_duplicates(keys)) {
+        out.needs_rebuild = true;
+    }
+
+    if (!locate_member(text, data_index, count, "data", out.data, _stats)) {
+        ++_stats.dom_fallbacks;
+        _fallback = simdjson::minify(data);
+        out.data = _fallback;
+    }
+    return validation_status::ok;
+}
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+// ---- v1 validateData -----------------------------------------------------------------------
+
+namespace {
+
+// lodash castPath for a string that is not a plain key (stringToPath).
+std::vector<std::string> lodash_path(std::string_view s) {
+    std::vector<std::string> path;
+    if (!s.empty() && s[0] == '.') {
+        path.emplace_back();
+    }
+    std::size_t i = 0;
+    const auto is_sep = [](char c) { return c == '.' || c == '[' || c == ']'; };
+    while (i < s.size()) {
+        const char c = s[i];
+        if (!is_sep(c)) {
+            std::size_t j = i;
+            while (j < s.size() && !is_sep(s[j])) {
+                ++j;
+            }
+            path.emplace_back(s.substr(i, j - i));
+            i = j;
+            continue;
+        }
+        if (c == '[') {
+            // [123] / [-1.5] / ["key"] / ['key']
+            std::size_t j = i + 1;
+            if (j < s.size() && (s[j] == '"' || s[j] == '\'')) {
+                const char q = s[j];
+                std::string key;
+                std::size_t k = j + 1;
+                bool closed = false;
+                while (k < s.size()) {
+                    if (s[k] == '\\' && k + 1 < s.size()) {
+                        key += s[k + 1];
+                        k += 2;
+                        continue;
+                    }
+                    if (s[k] == q && k + 1 < s.size() && s[k + 1] == ']') {
+                        closed = true;
+                        break;
+                    }
+                    key += s[k++];
+                }
+                if (closed) {
+                    path.push_back(std::move(key));
+                    i = k + 2;
+                    continue;
+                }
+            } else {
+                std::size_t k = j;
+                if (k < s.size() && s[k] == '-') {
+                    ++k;
+                }
+                const std::size_t digits = k;
+                while (k < s.size() && is_digit(s[k])) {
+                    ++k;
+                }
+                bool ok = k > digits;
+                if (ok && k < s.size() && s[k] == '.') {
+                    const std::size_t f = ++k;
+                    while (k < s.size() && is_digit(s[k])) {
+                        ++k;
+                    }
+                    ok = k > f;
+                }
+                if (ok && k < s.size() && s[k] == ']') {
+                    path.emplace_back(s.substr(j, k - j));
+                    i = k + 1;
+                    continue;
+                }
+            }
+        }
+        // An empty key where '.' or "[]" is followed by '.', "[]" or the end.
+        const std::string_view rest = s.substr(i);
+        const std::size_t sep = rest[0] == '.' ? 1 : (rest.substr(0, 2) == "[]" ? 2 : 0);
+        if (sep != 0) {
+            const std::string_view after = rest.substr(sep);
+            if (after.empty() || after[0] == '.' || after.substr(0, 2) == "[]") {
+                path.emplace_back();
+            }
+        }
+        ++i;
+    }
+    return path;
+}
+
+std::size_t utf16_length(std::string_view s) {
+    std::size_t n = 0;
+    for (char c : s) {
+        const auto u = static_cast<unsigned char>(c);
+        if ((u & 0xC0) != 0x80) {
+            n += u >= 0xF0 ? 2 : 1;  // 4-byte sequences are surrogate pairs
+        }
+    }
+    return n;
+}
+
+// What a lodash path step found: nothing, a JSON value, or a property without one here (an
+// array's or string's "length", a string's character) — paths cannot continue below those.
+enum class step { none, value, opaque };
+
+std::size_t parse_index(std::string_view key) {
+    std::size_t index = 0;
+    for (char c : key) {
+        index = index * 10 + static_cast<std::size_t>(c - '0');
+    }
+    return index;
+}
+
+step own_property(element e, std::string_view key, element& child) {
+    switch (e.type()) {
+        case element_type::OBJECT: {
+            const object members = e.get_object().value_unsafe();
+            for (const auto field : members) {
+                if (field.key == key) {
+                    child = field.value;
+                    return step::value;
+                }
+            }
+            return step::none;
+        }
+        case element_type::ARRAY: {
+            if (key == "length") {
+                return step::opaque;
+            }
+            if (!is_array_index(key)) {
+                return step::none;
+            }
+            auto item = e.get_array().value_unsafe().at(parse_index(key));
+            if (item.error() != simdjson::SUCCESS) {
+                return step::none;
+            }
+            child = item.value_unsafe();
+            return step::value;
+        }
+        case element_type::STRING:
+            if (key == "length") {
+                return step::opaque;
+            }
+            if (is_array_index(key) &&
+                parse_index(key) < utf16_length(e.get_string().value_unsafe())) {
+                return step::opaque;
+            }
+            return step::none;
+        default:
+            return step::none;
+    }
+}
+
+// _.has(data, path)
+bool lodash_has(element root, std::string_view path) {
+    element child;
+    if (own_property(root, path, child) != step::none) {
+        return true;  // isKey: the whole string names an own property
+    }
+    // A string without a deep-path pattern ('.' or "[...]") is only looked up whole.
+    const std::size_t open = path.find('[');
+    const bool deep =
+        path.find('.') != std::string_view::npos ||
+        (open != std::string_view::npos && path.find(']', open) != std::string_view::npos);
+    if (!deep) {
+        return false;
+    }
+    element cur = root;
+    bool opaque = false;
+    for (const auto& key : lodash_path(path)) {
+        if (opaque) {
+            return false;
+        }
+        const step s = own_property(cur, key, child);
+        if (s == step::none) {
+            return false;
+        }
+        opaque = s == step::opaque;
+        cur = child;
+    }
+    return true;
+}
+
+}  // namespace
+
+bool legacy_data_accepted(const legacy_request& req, bool is_batch_event,
+                          std::optional<std::string_view> extraction_key,
+                          std::optional<std::string_view> batch_id) {
+    const element data = req.data_value;
+    if (is_batch_event && lodash_has(data, extraction_key.value_or("undefined")) &&
+        lodash_has(data, batch_id.value_or("undefined"))) {
+        return true;
+    }
+    return lodash_has(data, "event");
+}
+
+}  // namespace obsrv::ingress

@@ -1,0 +1,437 @@
+// The gateway role on the embedded broker: Obsrv's routes, bodies and Kafka
+// messages, refusals, backpressure, Kafka outages and dataset reloads.
+
+#include "ingress/gateway.h"
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include "common/config.h"
+#include "kafka/embedded_cluster.h"
+#include "kafka_helpers.h"
+#include "raw_http_client.h"
+#include "test_env.h"
+
+namespace obsrv::ingress {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+using namespace std::chrono_literals;
+using testing::raw_http_client;
+
+std::string http_post(std::string_view path, std::string_view body, std::string_view extra = {}) {
+    return fmt::format(
+        "POST {} HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\nContent-Length: "
+        "{}\r\n{}\r\n{}",
+        path, body.size(), extra, body);
+}
+
+std::string v2_body(std::string_view msgid, std::string_view data) {
+    return fmt::format(R"({{"id":"api.data.in","ver":"v2","ts":"2024-01-01","params":)"
+                       R"({{"msgid":"{}"}},"data":{}}})",
+                       msgid, data);
+}
+
+/// A field of a JSON response body, as text.
+std::string field(const std::string& json, std::initializer_list<const char*> path) {
+    simdjson::dom::parser parser;
+    simdjson::dom::element e;
+    if (parser.parse(json).get(e)) {
+        return "<not json>";
+    }
+    for (const char* key : path) {
+        if (e[key].get(e)) {
+            return "<missing>";
+        }
+    }
+    std::string_view s;
+    if (e.get(s) == simdjson::SUCCESS) {
+        return std::string(s);
+    }
+    return simdjson::to_string(e);
+}
+
+class gateway_test : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        auto cluster = kafka::embedded_cluster::start(1);
+        ASSERT_TRUE(cluster) << cluster.error().message;
+        _cluster = std::move(*cluster);
+        ASSERT_EQ(_cluster->create_topic("ingest", 4, 1), RD_KAFKA_RESP_ERR_NO_ERROR);
+        _dir = testing::make_temp_dir("datasets");
+        for (const auto& entry :
+             std::filesystem::directory_iterator(testing::source_dir() + "/config/datasets")) {
+            std::filesystem::copy(entry.path(), _dir);
+        }
+        std::ofstream(_dir + "/retired.json") << R"({"dataset_id":"retired","type":"event",)"
+                                                 R"("status":"Retired","api_version":"v2"})";
+        _datasets = std::make_unique<dataset::registry>(_dir, _registry);
+        auto st = _datasets->load();
+        ASSERT_TRUE(st) << st.error().message;
+    }
+
+    void start(std::vector<std::string> overrides = {}) {
+        auto loaded = config::load(std::nullopt, overrides);
+        ASSERT_TRUE(loaded) << loaded.error().message;
+        _settings = std::move(*loaded);
+        _settings.gateway.bind = "127.0.0.1";
+        _settings.gateway.port = 0;
+        if (_settings.gateway.workers == 0) {
+            _settings.gateway.workers = 2;
+        }
+        _gateway = std::make_unique<gateway>(
+            _settings, _cluster->bootstrap(), *_datasets, _registry,
+            [this] { return _reachable.load(); },
+            [] {
+                return std::pair<int, std::string>{200, R"({"status":"ready"})"};
+            });
+        auto st = _gateway->start();
+        ASSERT_TRUE(st) << st.error().message;
+    }
+
+    void TearDown() override {
+        if (_gateway) {
+            _gateway->stop(std::chrono::steady_clock::now() + 5s);
+        }
+    }
+
+    std::optional<testing::parsed_response> request(const std::string& bytes) {
+        raw_http_client c(_gateway->port());
+        if (!c.send(bytes)) {
+            return std::nullopt;
+        }
+        return c.read_response(testing::scaled(20s));
+    }
+
+    std::vector<std::string> ingest_messages(size_t count, std::chrono::milliseconds wait = 10s) {
+        return testing::read_topic(_cluster->bootstrap(), "ingest", count, testing::scaled(wait));
+    }
+
+    metrics::registry _registry;
+    std::unique_ptr<kafka::embedded_cluster> _cluster;
+    std::string _dir;
+    std::unique_ptr<dataset::registry> _datasets;
+    settings _settings;
+    std::atomic<bool> _reachable{true};
+    std::unique_ptr<gateway> _gateway;
+};
+
+TEST_F(gateway_test, array_data_becomes_one_obsrv_message_with_the_events_under_the_key) {
+    start();
+    int64_t before = id_source::now_ms();
+    auto r = request(http_post("/v2/data/in/telemetry",
+                               v2_body("msg-1", R"([{"mid":"e1","x":1}, {"mid":"e2"}])")));
+    int64_t after = id_source::now_ms();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << r->body;
+    EXPECT_EQ(r->header("Content-Type"), "application/json");
+    EXPECT_EQ(field(r->body, {"id"}), "api.data.in");
+    EXPECT_EQ(field(r->body, {"ver"}), "v2");
+    EXPECT_EQ(field(r->body, {"params", "status"}), "SUCCESS");
+    EXPECT_EQ(field(r->body, {"params", "msgid"}), "msg-1");
+    EXPECT_EQ(field(r->body, {"params", "resmsgid"}).size(), 36u);
+    EXPECT_EQ(field(r->body, {"responseCode"}), "OK");
+    EXPECT_EQ(field(r->body, {"result", "message"}), "Data ingested successfully");
+
+    auto messages = ingest_messages(1);
+    ASSERT_EQ(messages.size(), 1u);
+    const auto& m = messages[0];
+    ASSERT_THAT(m, StartsWith(R"({"obsrv_meta":{"syncts":)"));
+    auto syncts = std::stoll(field(m, {"obsrv_meta", "syncts"}));
+    EXPECT_GE(syncts, before);
+    EXPECT_LE(syncts, after);
+    EXPECT_EQ(m.substr(m.find(",\"flags\"")),
+              R"(,"flags":{},"timespans":{},"error":{},"source":{"connector":"api",)"
+              R"("connectorInstance":"api"}},"dataset":"telemetry","msgid":"msg-1",)"
+              R"("events":[{"mid":"e1","x":1}, {"mid":"e2"}],"id":"msg-1"})")
+        << "the events are copied verbatim by default (gateway.minify off)";
+}
+
+TEST_F(gateway_test, minify_removes_the_whitespace_between_tokens_as_json_stringify_does) {
+    start({"gateway.minify=true"});
+    auto r = request(
+        http_post("/v2/data/in/telemetry",
+                  v2_body("msg-1", "[ {\"mid\" : \"e 1\",\n \"x\":1}, {\"mid\":\"e2\"} ]")));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << r->body;
+    auto messages = ingest_messages(1);
+    ASSERT_EQ(messages.size(), 1u);
+    const auto& m = messages[0];
+    EXPECT_EQ(m.substr(m.find(",\"events\"")),
+              R"(,"events":[{"mid":"e 1","x":1},{"mid":"e2"}],"id":"msg-1"})");
+}
+
+TEST_F(gateway_test, object_data_becomes_the_event_and_alias_finds_the_dataset) {
+    start();
+    auto r = request(http_post("/v2/data/in/vehicle-telemetry",
+                               v2_body("m2", R"({"id":"v1","vehicleCode":"V1","ts":5})")));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << r->body;
+    auto r2 = request(http_post("/v2/data/in/sunbird-telemetry", v2_body("m3", "[]")));
+    ASSERT_TRUE(r2);
+    EXPECT_EQ(r2->status, 200) << r2->body;
+
+    auto messages = ingest_messages(2);
+    ASSERT_EQ(messages.size(), 2u);
+    std::sort(messages.begin(), messages.end());  // partitions interleave
+    const auto& event = messages[0].starts_with(R"({"event")") ? messages[0] : messages[1];
+    const auto& batch = messages[0].starts_with(R"({"event")") ? messages[1] : messages[0];
+    EXPECT_THAT(event,
+                StartsWith(R"({"event":{"id":"v1","vehicleCode":"V1","ts":5},"obsrv_meta":)"));
+    EXPECT_THAT(event, HasSubstr(R"(},"dataset":"vehicle-telemetry","msgid":"m2"})"));
+    EXPECT_THAT(batch, HasSubstr(R"("dataset":"telemetry","msgid":"m3","events":[],"id":"m3"})"))
+        << "the alias resolves to the dataset id";
+}
+
+struct refusal_case {
+    const char* name;
+    std::string request;
+    int status;
+    const char* code;
+    const char* message;
+};
+
+class gateway_refusals : public gateway_test, public ::testing::WithParamInterface<refusal_case> {};
+
+TEST_P(gateway_refusals, answer_with_obsrv_error_and_write_nothing) {
+    start({"gateway.max_body_bytes=4096", "gateway.max_head_bytes=2048"});
+    const auto& c = GetParam();
+    auto r = request(c.request);
+    ASSERT_TRUE(r) << c.name;
+    EXPECT_EQ(r->status, c.status) << c.name << ": " << r->body;
+    EXPECT_EQ(field(r->body, {"params", "status"}), "FAILED") << c.name;
+    EXPECT_EQ(field(r->body, {"error", "code"}), c.code) << c.name;
+    EXPECT_THAT(field(r->body, {"error", "message"}), HasSubstr(c.message)) << c.name;
+    // Anything accepted would be in Kafka by the time the response was sent.
+    EXPECT_EQ(testing::topic_message_count(_cluster->bootstrap(), "ingest"), 0) << c.name;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    cases, gateway_refusals,
+    ::testing::Values(
+        refusal_case{"invalid_json", http_post("/v2/data/in/telemetry", R"({"id":"api.data.in",)"),
+                     400, "DATA_INGESTION_INVALID_INPUT", ""},
+        refusal_case{"invalid_utf8",
+                     http_post("/v2/data/in/telemetry", v2_body("m", "[{\"a\":\"\xC3\x28\"}]")),
+                     400, "DATA_INGESTION_INVALID_INPUT", "UTF-8"},
+        refusal_case{"missing_msgid",
+                     http_post("/v2/data/in/telemetry",
+                               R"({"id":"api.data.in","ver":"v2","ts":"1","params":{},"data":[]})"),
+                     400, "DATA_INGESTION_INVALID_INPUT", "must have required property 'msgid'"},
+        refusal_case{"data_not_object", http_post("/v2/data/in/telemetry", v2_body("m", "[1,2]")),
+                     400, "DATA_INGESTION_INVALID_INPUT", "data"},
+        refusal_case{"unknown_dataset", http_post("/v2/data/in/nosuch", v2_body("m", "[]")), 404,
+                     "DATASET_NOT_FOUND", "Dataset with id/alias name 'nosuch' not found"},
+        refusal_case{"dataset_not_live", http_post("/v2/data/in/retired", v2_body("m", "[]")), 404,
+                     "DATASET_NOT_FOUND", "Retired"},
+        refusal_case{"body_too_large", http_post("/v2/data/in/telemetry", std::string(5000, ' ')),
+                     413, "DATA_INGESTION_PAYLOAD_TOO_LARGE", ""},
+        refusal_case{"headers_too_large",
+                     http_post("/v2/data/in/telemetry", v2_body("m", "[]"),
+                               "X-Padding: " + std::string(3000, 'p') + "\r\n"),
+                     431, "REQUEST_HEADERS_TOO_LARGE", ""},
+        refusal_case{"malformed_http", "POST /v2/data/in/telemetry HTTP/1.1\r\nBad Header\r\n\r\n",
+                     400, "HTTP_PROTOCOL_ERROR", ""},
+        refusal_case{"smuggling",
+                     "POST /v2/data/in/telemetry HTTP/1.1\r\nContent-Length: 2\r\n"
+                     "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                     400, "HTTP_PROTOCOL_ERROR", ""}),
+    [](const auto& param_info) { return std::string(param_info.param.name); });
+
+TEST_F(gateway_test, unknown_route_gets_obsrvs_route_not_found) {
+    start();
+    auto r = request("GET /v2/data/in/telemetry HTTP/1.1\r\nHost: gw\r\n\r\n");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 404);
+    EXPECT_EQ(field(r->body, {"id"}), "api");
+}
+
+TEST_F(gateway_test, pipelined_requests_are_answered_in_order_and_all_written) {
+    start();
+    std::string batch;
+    for (int i = 0; i < 20; ++i) {
+        batch += http_post("/v2/data/in/telemetry",
+                           v2_body(fmt::format("p{}", i), fmt::format(R"([{{"mid":"{}"}}])", i)));
+    }
+    raw_http_client c(_gateway->port());
+    ASSERT_TRUE(c.send(batch));
+    for (int i = 0; i < 20; ++i) {
+        auto r = c.read_response(testing::scaled(20s));
+        ASSERT_TRUE(r) << i;
+        EXPECT_EQ(r->status, 200);
+        EXPECT_EQ(field(r->body, {"params", "msgid"}), fmt::format("p{}", i));
+    }
+    EXPECT_EQ(ingest_messages(20).size(), 20u);
+}
+
+TEST_F(gateway_test, chunked_body_is_ingested) {
+    start();
+    std::string body = v2_body("chunked", R"([{"mid":"c1"}])");
+    std::string request_bytes =
+        "POST /v2/data/in/telemetry HTTP/1.1\r\nHost: gw\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n";
+    size_t half = body.size() / 2;
+    request_bytes += fmt::format("{:x}\r\n{}\r\n{:x}\r\n{}\r\n0\r\n\r\n", half,
+                                 body.substr(0, half), body.size() - half, body.substr(half));
+    auto r = request(request_bytes);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << r->body;
+    auto messages = ingest_messages(1);
+    ASSERT_EQ(messages.size(), 1u);
+    EXPECT_THAT(messages[0], HasSubstr(R"("msgid":"chunked","events":[{"mid":"c1"}])"));
+}
+
+TEST_F(gateway_test, slow_client_gets_408) {
+    start({"gateway.request_timeout_ms=400"});
+    raw_http_client c(_gateway->port());
+    ASSERT_TRUE(c.send("POST /v2/data/in/telemetry HTTP/1.1\r\nContent-Length: 100\r\n\r\n{"));
+    auto r = c.read_response(testing::scaled(10s));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 408);
+    EXPECT_EQ(field(r->body, {"error", "code"}), "REQUEST_TIMEOUT");
+    EXPECT_TRUE(c.closed_by_peer(5s));
+}
+
+TEST_F(gateway_test, brokers_known_down_answer_503_at_once) {
+    start();
+    _reachable = false;
+    auto r = request(http_post("/v2/data/in/telemetry", v2_body("m", "[]")));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 503);
+    EXPECT_EQ(r->header("Retry-After"), "1");
+    EXPECT_EQ(field(r->body, {"error", "code"}), "DATA_INGESTION_UNAVAILABLE");
+    _reachable = true;
+    auto ok = request(http_post("/v2/data/in/telemetry", v2_body("m", "[]")));
+    ASSERT_TRUE(ok);
+    EXPECT_EQ(ok->status, 200);
+}
+
+TEST_F(gateway_test, kafka_outage_never_answers_200_and_recovers) {
+    // The monitor has not noticed yet: the request waits for its delivery
+    // report, which expires.
+    start({"gateway.reject_when_brokers_down=false", "kafka.producer.message.timeout.ms=1500"});
+    ASSERT_TRUE(_cluster->set_broker_down(1, true));
+    auto started = std::chrono::steady_clock::now();
+    auto r = request(http_post("/v2/data/in/telemetry", v2_body("lost", R"([{"mid":"x"}])")));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 503) << r->body;
+    EXPECT_EQ(r->header("Retry-After"), "1");
+    EXPECT_THAT(field(r->body, {"error", "message"}), HasSubstr("Kafka did not acknowledge"));
+    EXPECT_GE(std::chrono::steady_clock::now() - started, 1s);
+    ASSERT_TRUE(_cluster->set_broker_down(1, false));
+    bool recovered = testing::wait_until(
+        [&] {
+            auto again =
+                request(http_post("/v2/data/in/telemetry", v2_body("back", R"([{"mid":"y"}])")));
+            return again && again->status == 200;
+        },
+        testing::scaled(30s));
+    EXPECT_TRUE(recovered);
+    EXPECT_THAT(_registry.render(),
+                HasSubstr(R"(obsrv_gateway_kafka_delivery_errors_total{error="_MSG_TIMED_OUT"})"));
+}
+
+TEST_F(gateway_test, inflight_limit_turns_into_503_not_memory) {
+    start({"gateway.reject_when_brokers_down=false", "gateway.max_inflight_bytes=1048576",
+           "gateway.workers=1", "kafka.producer.message.timeout.ms=4000"});
+    ASSERT_TRUE(_cluster->set_broker_down(1, true));
+    std::string events = "[";
+    for (int i = 0; i < 900; ++i) {
+        events +=
+            fmt::format(R"({}{{"mid":"{}","pad":"{}"}})", i ? "," : "", i, std::string(400, 'x'));
+    }
+    events += "]";
+    auto body = v2_body("big", events);  // ~400 KB
+    raw_http_client c(_gateway->port());
+    std::string pipelined;
+    for (int i = 0; i < 4; ++i) {
+        pipelined += http_post("/v2/data/in/telemetry", body);
+    }
+    ASSERT_TRUE(c.send(pipelined));
+    std::vector<int> statuses;
+    for (int i = 0; i < 4; ++i) {
+        auto r = c.read_response(testing::scaled(30s));
+        ASSERT_TRUE(r) << i;
+        statuses.push_back(r->status);
+        if (r->status == 503) {
+            EXPECT_EQ(r->header("Retry-After"), "1");
+        }
+    }
+    EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 200), 0);
+    EXPECT_GE(std::count(statuses.begin(), statuses.end(), 503), 4);
+    EXPECT_THAT(_registry.render(),
+                HasSubstr(R"(obsrv_gateway_backpressure_rejections_total{reason="too"})"));
+    ASSERT_TRUE(_cluster->set_broker_down(1, false));
+}
+
+TEST_F(gateway_test, dataset_reload_adds_and_keeps_the_previous_version_of_a_broken_file) {
+    start();
+    auto before = request(http_post("/v2/data/in/fresh", v2_body("m", "[]")));
+    ASSERT_TRUE(before);
+    EXPECT_EQ(before->status, 404);
+    std::ofstream(_dir + "/fresh.json")
+        << R"({"dataset_id":"fresh","type":"event","status":"Live","api_version":"v2"})";
+    _datasets->reload();
+    auto added = request(http_post("/v2/data/in/fresh", v2_body("m", "[]")));
+    ASSERT_TRUE(added);
+    EXPECT_EQ(added->status, 200) << added->body;
+    std::ofstream(_dir + "/fresh.json") << R"({"dataset_id":"fresh", broken)";
+    _datasets->reload();
+    auto kept = request(http_post("/v2/data/in/fresh", v2_body("m", "[]")));
+    ASSERT_TRUE(kept);
+    EXPECT_EQ(kept->status, 200) << "the previous version stays";
+}
+
+TEST_F(gateway_test, ack_enqueued_answers_before_delivery_and_still_writes) {
+    start({"gateway.ack=enqueued"});
+    auto r = request(http_post("/v2/data/in/telemetry", v2_body("fast", R"([{"mid":"f"}])")));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    auto messages = ingest_messages(1);
+    ASSERT_EQ(messages.size(), 1u);
+    EXPECT_THAT(messages[0], HasSubstr(R"("msgid":"fast")"));
+}
+
+TEST_F(gateway_test, legacy_v1_route_writes_the_v1_message) {
+    start();
+    auto r = request(
+        http_post("/data/v1/in/telemetry", R"({"data":{"id":"b1","events":[{"mid":"l1"}]}})"));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << r->body;
+    EXPECT_EQ(field(r->body, {"id"}), "dataset.data.in");
+    auto messages = ingest_messages(1);
+    ASSERT_EQ(messages.size(), 1u);
+    const auto& m = messages[0];
+    EXPECT_THAT(m, StartsWith(R"({"id":"b1","events":[{"mid":"l1"}],"dataset":"telemetry",)"));
+    EXPECT_THAT(m, HasSubstr(R"("mid":")"));
+    EXPECT_THAT(m, HasSubstr(R"("syncts":)"));
+    EXPECT_THAT(m, HasSubstr(R"("processingStartTime":)"));
+}
+
+TEST_F(gateway_test, health_ready_and_metrics_on_the_gateway_port) {
+    start();
+    ASSERT_TRUE(request(http_post("/v2/data/in/telemetry", v2_body("m", R"([{"a":1},{"b":2}])"))));
+    auto health = request("GET /health HTTP/1.1\r\n\r\n");
+    ASSERT_TRUE(health);
+    EXPECT_EQ(health->status, 200);
+    auto ready = request("GET /ready HTTP/1.1\r\n\r\n");
+    ASSERT_TRUE(ready);
+    EXPECT_EQ(ready->status, 200);
+    auto metrics = request("GET /metrics HTTP/1.1\r\n\r\n");
+    ASSERT_TRUE(metrics);
+    EXPECT_EQ(metrics->status, 200);
+    EXPECT_THAT(metrics->body,
+                HasSubstr(R"(obsrv_gateway_requests_total{code="200",route="/v2/data/in"} 1)"));
+    EXPECT_THAT(metrics->body, HasSubstr(R"(obsrv_gateway_events_total{dataset="telemetry"} 2)"));
+    EXPECT_THAT(metrics->body, HasSubstr("obsrv_gateway_request_duration_seconds_bucket"));
+    EXPECT_THAT(metrics->body, HasSubstr("obsrv_gateway_kafka_queue_messages"));
+}
+
+}  // namespace
+}  // namespace obsrv::ingress

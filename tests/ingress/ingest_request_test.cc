@@ -1,0 +1,494 @@
+#include "ingress/ingest_request.h"
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace obsrv::ingress {
+namespace {
+
+// Bodies live in strings with k_body_padding spare bytes after them (the validator's
+// precondition); the view excludes the padding.
+class padded_body {
+  public:
+    explicit padded_body(std::string text) : _storage(std::move(text)), _size(_storage.size()) {
+        _storage.append(k_body_padding, '\0');
+    }
+    std::string_view view() const { return {_storage.data(), _size}; }
+
+  private:
+    std::string _storage;
+    std::size_t _size;
+};
+
+constexpr std::string_view k_head = R"("id":"api.data.in","ver":"v2","ts":"1711966306164")";
+
+std::string body_with(std::string_view params, std::string_view data) {
+    return "{" + std::string(k_head) + ",\"params\":" + std::string(params) +
+           ",\"data\":" + std::string(data) + "}";
+}
+
+struct outcome {
+    validation_status status;
+    ingest_request req;
+    std::string data;  // copy: the views die with the body
+    std::string msgid;
+    std::string error;
+};
+
+class IngestRequestTest : public ::testing::Test {
+  protected:
+    outcome run(std::string text) {
+        _bodies.emplace_back(std::move(text));
+        outcome o;
+        o.status = _validator.validate(_bodies.back().view(), o.req);
+        o.data = std::string(o.req.data);
+        o.msgid = std::string(o.req.msgid);
+        o.error = std::string(o.req.error);
+        return o;
+    }
+    std::string error_of(std::string text) {
+        auto o = run(std::move(text));
+        EXPECT_NE(o.status, validation_status::ok);
+        return o.error;
+    }
+
+    request_validator _validator{1 << 20};
+    std::vector<padded_body> _bodies;
+};
+
+TEST_F(IngestRequestTest, AcceptsObjectData) {
+    auto o = run(body_with(R"({"msgid":"m-1"})", R"({"id":"1","x":1})"));
+    ASSERT_EQ(o.status, validation_status::ok) << o.error;
+    EXPECT_EQ(o.req.kind, data_kind::object);
+    EXPECT_EQ(o.req.event_count, 1u);
+    EXPECT_EQ(o.data, R"({"id":"1","x":1})");
+    EXPECT_EQ(o.msgid, "m-1");
+    EXPECT_EQ(o.req.echo.type, response_msgid::kind::string);
+    EXPECT_EQ(o.req.echo.text, "m-1");
+    EXPECT_EQ(_validator.stats().data_scans, 0u);  // data was last: found from the end
+}
+
+TEST_F(IngestRequestTest, AcceptsArrayOfObjects) {
+    auto o = run(body_with(R"({"msgid":"m"})", R"([{"id":"1"},{},{"a":[1,{"b":"]}"}]}])"));
+    ASSERT_EQ(o.status, validation_status::ok) << o.error;
+    EXPECT_EQ(o.req.kind, data_kind::array);
+    EXPECT_EQ(o.req.event_count, 3u);
+    EXPECT_EQ(o.data, R"([{"id":"1"},{},{"a":[1,{"b":"]}"}]}])");
+}
+
+TEST_F(IngestRequestTest, EmptyArrayIsValid) {
+    // The schema has no minItems.
+    auto o = run(body_with(R"({"msgid":"m"})", "[]"));
+    ASSERT_EQ(o.status, validation_status::ok) << o.error;
+    EXPECT_EQ(o.req.kind, data_kind::array);
+    EXPECT_EQ(o.req.event_count, 0u);
+    EXPECT_EQ(o.data, "[]");
+}
+
+TEST_F(IngestRequestTest, ExtraTopLevelKeysAreAllowed) {
+    auto o = run(R"({"extra":{"x":1},)" + std::string(k_head) +
+                 R"(,"params":{"msgid":"m"},"data":{},"more":[1,2]})");
+    ASSERT_EQ(o.status, validation_status::ok) << o.error;
+    EXPECT_EQ(o.data, "{}");
+    EXPECT_EQ(_validator.stats().data_scans, 1u);  // data not last: its extent was scanned
+}
+
+TEST_F(IngestRequestTest, PrettyPrintedBodyKeepsDataBytes) {
+    auto o =
+        run("\n{\n  \"id\" : \"api.data.in\",\n  \"ver\": \"v2\", \"ts\":\"1\",\n  \"params\": { "
+            "\"msgid\" : \"m\" },\n  \"data\" : [ { \"a\" : 1 } ,\n {\"b\": \" x \"} ]\n}\n\t ");
+    ASSERT_EQ(o.status, validation_status::ok) << o.error;
+    EXPECT_EQ(o.data, "[ { \"a\" : 1 } ,\n {\"b\": \" x \"} ]");
+    EXPECT_EQ(o.req.event_count, 2u);
+}
+
+// Every ajv failure, first error only, in ajv's order.
+TEST_F(IngestRequestTest, SchemaErrorsMatchAjv) {
+    const std::string ok_params = R"({"msgid":"m"})";
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"[]", "#type must be object"},
+        {"5", "#type must be object"},
+        {"\"s\"", "#type must be object"},
+        {"null", "#type must be object"},
+        {"{}", "#required must have required property 'id'"},
+        {R"({"id":5,"data":{}})", "#required must have required property 'ver'"},
+        {R"({"ver":1,"id":5})", "#required must have required property 'ts'"},
+        {R"({"id":"x","ver":"1","ts":"1","data":{}})",
+         "#required must have required property 'params'"},
+        {R"({"id":"api.data.in","ver":"1","ts":"1","params":{"msgid":"m"}})",
+         "#required must have required property 'data'"},
+        {R"({"id":5,"ver":"1","ts":"1","params":{"msgid":"m"},"data":{}})",
+         "#properties/id/type must be string"},
+        {R"({"id":null,"ver":"1","ts":"1","params":{"msgid":"m"},"data":{}})",
+         "#properties/id/type must be string"},
+        {R"({"id":"x","ver":1,"ts":1,"params":5,"data":5})",
+         "#properties/id/enum must be equal to one of the allowed values"},
+        {R"({"id":"api.data.in","ver":1,"ts":1,"params":5,"data":5})",
+         "#properties/ver/type must be string"},
+        {R"({"id":"api.data.in","ver":"1","ts":1,"params":5,"data":5})",
+         "#properties/ts/type must be string"},
+        {R"({"id":"api.data.in","ver":"1","ts":"1","params":[],"data":{}})",
+         "#properties/params/type must be object"},
+        {R"({"id":"api.data.in","ver":"1","ts":"1","params":null,"data":{}})",
+         "#properties/params/type must be object"},
+        {R"({"id":"api.data.in","ver":"1","ts":"1","params":{},"data":{}})",
+         "#properties/params/required must have required property 'msgid'"},
+        {R"({"id":"api.data.in","ver":"1","ts":"1","params":{"x":1},"data":{}})",
+         "#properties/params/required must have required property 'msgid'"},
+        {R"({"id":"api.data.in","ver":"1","ts":"1","params":{"x":1,"msgid":2},"data":{}})",
+         "#properties/params/additionalProperties must NOT have additional properties"},
+        {R"({"id":"api.data.in","ver":"1","ts":"1","params":{"msgid":"m","x":1},"data":5})",
+         "#properties/params/additionalProperties must NOT have additional properties"},
+        {R"({"id":"api.data.in","ver":"1","ts":"1","params":{"msgid":1},"data":{}})",
+         "#properties/params/properties/msgid/type must be string"},
+        {R"({"id":"api.data.in","ver":"1","ts":"1","params":{"msgid":null},"data":{}})",
+         "#properties/params/properties/msgid/type must be string"},
+        {body_with(ok_params, "5"), "#properties/data/oneOf/0/type must be object"},
+        {body_with(ok_params, "null"), "#properties/data/oneOf/0/type must be object"},
+        {body_with(ok_params, "\"s\""), "#properties/data/oneOf/0/type must be object"},
+        {body_with(ok_params, "[1]"), "#properties/data/oneOf/0/type must be object"},
+        {body_with(ok_params, "[{},2,{}]"), "#properties/data/oneOf/0/type must be object"},
+        {body_with(ok_params, "[[]]"), "#properties/data/oneOf/0/type must be object"},
+        {body_with(ok_params, "[null]"), "#properties/data/oneOf/0/type must be object"},
+        {R"({"id":"api.data.in","ver":"1","ts":"1","params":{"msgid":"m"},"data":{},)"
+         R"("additionalProperties":false})",
+         "#properties/additionalProperties/false schema boolean schema is false"},
+        // "additionalProperties" is checked after data.
+        {R"({"additionalProperties":1,"id":"api.data.in","ver":"1","ts":"1",)"
+         R"("params":{"msgid":"m"},"data":5})",
+         "#properties/data/oneOf/0/type must be object"},
+    };
+    for (const auto& [body, message] : cases) {
+        auto o = run(body);
+        EXPECT_EQ(o.status, validation_status::invalid_input) << body;
+        EXPECT_EQ(o.error, message) << body;
+    }
+}
+
+TEST_F(IngestRequestTest, EmptyBodyIsAnEmptyObject) {
+    // body-parser turns a zero-length body into {}.
+    EXPECT_EQ(error_of(""), "#required must have required property 'id'");
+}
+
+TEST_F(IngestRequestTest, DuplicateKeysLastWins) {
+    // data: the last one wins, both for validity and for the bytes taken.
+    auto o =
+        run(R"({"data":5,)" + std::string(k_head) + R"(,"params":{"msgid":"m"},"data":[{"a":1}]})");
+    ASSERT_EQ(o.status, validation_status::ok) << o.error;
+    EXPECT_EQ(o.data, R"([{"a":1}])");
+    EXPECT_EQ(o.req.kind, data_kind::array);
+
+    o = run(body_with(R"({"msgid":"m"})", R"({"first":1},"data":{"second":2})"));
+    ASSERT_EQ(o.status, validation_status::ok) << o.error;
+    EXPECT_EQ(o.data, R"({"second":2})");
+
+    EXPECT_EQ(error_of(body_with(R"({"msgid":"m"})", R"({"first":1},"data":7)")),
+              "#properties/data/oneOf/0/type must be object");
+
+    // msgid inside params, and params itself.
+    o = run(body_with(R"({"msgid":"a","msgid":"b"})", "{}"));
+    ASSERT_EQ(o.status, validation_status::ok) << o.error;
+    EXPECT_EQ(o.msgid, "b");
+    o = run(R"({"params":{"msgid":"old"},)" + std::string(k_head) +
+            R"(,"params":{"msgid":"new"},"data":{}})");
+    ASSERT_EQ(o.status, validation_status::ok) << o.error;
+    EXPECT_EQ(o.msgid, "new");
+    EXPECT_EQ(error_of(body_with(R"({"msgid":"a","msgid":3})", "{}")),
+              "#properties/params/properties/msgid/type must be string");
+
+    // id: an invalid first value is replaced by a valid last one, and the other way round.
+    o = run(R"({"id":5,)" + std::string(k_head) + R"(,"params":{"msgid":"m"},"data":{}})");
+    EXPECT_EQ(o.status, validation_status::ok) << o.error;
+    EXPECT_EQ(
+        error_of("{" + std::string(k_head) + R"(,"id":"x","params":{"msgid":"m"},"data":{}})"),
+        "#properties/id/enum must be equal to one of the allowed values");
+}
+
+TEST_F(IngestRequestTest, EscapedKeyNames) {
+    auto o = run("{" + std::string(k_head) +
+                 R"(,"p\u0061rams":{"m\u0073gid":"m\"1"},"d\u0061ta":{"k":"v"}})");
+    ASSERT_EQ(o.status, validation_status::ok) << o.error;
+    EXPECT_EQ(o.data, R"({"k":"v"})");
+    EXPECT_EQ(o.msgid, "m\"1");
+    EXPECT_GE(_validator.stats().escaped_keys, 1u);
+    EXPECT_EQ(_validator.stats().dom_fallbacks, 0u);
+
+    // The escaped spelling of "data" is the last "data".
+    o = run(body_with(R"({"msgid":"m"})", R"({"plain":1},"\u0064ata":[{"escaped":2}])"));
+    ASSERT_EQ(o.status, validation_status::ok) << o.error;
+    EXPECT_EQ(o.data, R"([{"escaped":2}])");
+
+    // ...and when it is not the last member.
+    o = run(R"({"\u0064ata":{"escaped":2},)" + std::string(k_head) + R"(,"params":{"msgid":"m"}})");
+    ASSERT_EQ(o.status, validation_status::ok) << o.error;
+    EXPECT_EQ(o.data, R"({"escaped":2})");
+}
+
+TEST_F(IngestRequestTest, EscapedMsgidIsUnescaped) {
+    auto o = run(body_with(R"({"msgid":"a\u0041\n\\\"\u00e9\ud83d\ude00"})", "{}"));
+    ASSERT_EQ(o.status, validation_status::ok) << o.error;
+    EXPECT_EQ(o.msgid, "aA\n\\\"\xc3\xa9\xf0\x9f\x98\x80");
+}
+
+TEST_F(IngestRequestTest, HugeMsgid) {
+    const std::string msgid(300000, 'x');
+    auto o = run(body_with(R"({"msgid":")" + msgid + "\"}", "{}"));
+    ASSERT_EQ(o.status, validation_status::ok) << o.error;
+    EXPECT_EQ(o.msgid, msgid);
+}
+
+TEST_F(IngestRequestTest, InvalidJson) {
+    const std::vector<std::string> cases = {
+        "{",
+        R"({"id":"api.data.in",})",
+        R"({"id" "x"})",
+        "{} {}",
+        "  ",
+        R"({"a":01})",
+        R"({"a":1.})",
+        R"({"a":"unterminated})",
+        R"({"a":"\x"})",
+        "{\"a\":\"tab\there\"}",  // raw control character inside a string
+        R"({"a":tru})",
+    };
+    for (const auto& body : cases) {
+        auto o = run(body);
+        EXPECT_EQ(o.status, validation_status::invalid_json) << body;
+        EXPECT_EQ(o.error.rfind("Invalid JSON body: ", 0), 0u) << o.error;
+    }
+}
+
+TEST_F(IngestRequestTest, InvalidUtf8) {
+    const std::vector<std::string> cases = {
+        body_with(R"({"msgid":"m"})", "{\"a\":\"\xC3\x28\"}"),          // bad continuation
+        body_with(R"({"msgid":"m"})", "{\"a\":\"\xC0\xAF\"}"),          // overlong '/'
+        body_with(R"({"msgid":"m"})", "{\"a\":\"\xE0\x80\xAF\"}"),      // overlong, 3 bytes
+        body_with(R"({"msgid":"m"})", "{\"a\":\"\xED\xA0\x80\"}"),      // UTF-8 surrogate
+        body_with(R"({"msgid":"m"})", "{\"a\":\"\xF4\x90\x80\x80\"}"),  // > U+10FFFF
+        body_with("{\"msgid\":\"\xFF\"}", "{}"),
+    };
+    for (const auto& body : cases) {
+        auto o = run(body);
+        EXPECT_EQ(o.status, validation_status::invalid_json);
+        EXPECT_EQ(o.error, "Invalid JSON body: The input is not valid UTF-8")
+            << testing::PrintToString(body);
+    }
+}
+
+TEST_F(IngestRequestTest, ByteOrderMarkIsSkipped) {
+    auto o = run("\xEF\xBB\xBF" + body_with(R"({"msgid":"m"})", "{}"));
+    ASSERT_EQ(o.status, validation_status::ok) << o.error;
+    EXPECT_EQ(o.data, "{}");
+}
+
+TEST_F(IngestRequestTest, BigNumbersAreAcceptedAndKeptAsSent) {
+    auto o = run(body_with(R"({"msgid":"m"})",
+                           R"([{"big":123456789012345678901234567890,"e":1e400,"z":0e999,)"
+                           R"("neg":-18446744073709551616,"s":"1e400"}])"));
+    ASSERT_EQ(o.status, validation_status::ok) << o.error;
+    EXPECT_EQ(o.data, R"([{"big":123456789012345678901234567890,"e":1e400,"z":0e999,)"
+                      R"("neg":-18446744073709551616,"s":"1e400"}])");
+    EXPECT_EQ(_validator.stats().big_number_fallbacks, 1u);
+    // Grammar errors stay errors on that path.
+    EXPECT_EQ(
+        run(body_with(R"({"msgid":"m"})", R"({"a":123456789012345678901234567890,"b":01})")).status,
+        validation_status::invalid_json);
+    // A number never satisfies a string/object rule, big or not.
+    EXPECT_EQ(error_of(body_with(R"({"msgid":123456789012345678901234567890})", "{}")),
+              "#properties/params/properties/msgid/type must be string");
+}
+
+TEST_F(IngestRequestTest, EchoedMsgidFollowsLodashIsEmpty) {
+    auto o = run(body_with(R"({"msgid":"keep"})", "5"));
+    EXPECT_EQ(o.status, validation_status::invalid_input);
+    EXPECT_EQ(o.req.echo.type, response_msgid::kind::string);
+    EXPECT_EQ(o.req.echo.text, "keep");
+
+    o = run(body_with(R"({"msgid":""})", "{}"));
+    EXPECT_EQ(o.req.echo.type, response_msgid::kind::omit);
+    o = run(body_with(R"({"msgid":42})", "{}"));
+    EXPECT_EQ(o.req.echo.type, response_msgid::kind::omit);
+    o = run(body_with(R"({"msgid":true})", "{}"));
+    EXPECT_EQ(o.req.echo.type, response_msgid::kind::omit);
+    o = run(body_with(R"({"msgid":{}})", "{}"));
+    EXPECT_EQ(o.req.echo.type, response_msgid::kind::omit);
+    o = run(body_with(R"({"msgid":{"a": [1, "x"]}})", "{}"));
+    EXPECT_EQ(o.req.echo.type, response_msgid::kind::json);
+    EXPECT_EQ(o.req.echo.text, R"({"a":[1,"x"]})");
+    o = run(body_with(R"(["msgid"])", "{}"));
+    EXPECT_EQ(o.req.echo.type, response_msgid::kind::omit);
+    o = run(R"({"id":"x"})");
+    EXPECT_EQ(o.req.echo.type, response_msgid::kind::omit);
+}
+
+TEST_F(IngestRequestTest, WorksWithExactCapacity) {
+    const std::string body = body_with(R"({"msgid":"m"})", R"({"a":"b"})");
+    request_validator small(body.size());
+    ASSERT_TRUE(small.ready());
+    padded_body pb(body);
+    ingest_request req;
+    EXPECT_EQ(small.validate(pb.view(), req), validation_status::ok) << req.error;
+    padded_body bigger(body + "   ");
+    EXPECT_EQ(small.validate(bigger.view(), req), validation_status::invalid_json);
+}
+
+TEST_F(IngestRequestTest, DeepNestingIsRefused) {
+    std::string deep = std::string(2000, '[') + std::string(2000, ']');
+    EXPECT_EQ(run(body_with(R"({"msgid":"m"})", "[{\"a\":" + deep + "}]")).status,
+              validation_status::invalid_json);
+}
+
+// ---- legacy v1 ------------------------------------------------------------------------------
+
+class LegacyRequestTest : public ::testing::Test {
+  protected:
+    validation_status run(std::string text, legacy_request& out) {
+        _bodies.emplace_back(std::move(text));
+        return _validator.validate_legacy(_bodies.back().view(), out);
+    }
+    request_validator _validator{1 << 20};
+    std::vector<padded_body> _bodies;
+};
+
+TEST_F(LegacyRequestTest, SchemaErrors) {
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"[]", " must be object"},
+        {"5", " must be object"},
+        {"{}", " must have required property 'data'"},
+        {"", " must have required property 'data'"},
+        {R"({"data":5})", "data must be object"},
+        {R"({"data":[]})", "data must be object"},
+        {R"({"data":null})", "data must be object"},
+        {R"({"data":{},"data":1})", "data must be object"},
+    };
+    for (const auto& [body, message] : cases) {
+        legacy_request req;
+        EXPECT_EQ(run(body, req), validation_status::invalid_input) << body;
+        EXPECT_EQ(req.error, message) << body;
+    }
+    legacy_request req;
+    EXPECT_EQ(run("{\"data\":{\"a\":\"\xC3\x28\"}}", req), validation_status::invalid_json);
+}
+
+TEST_F(LegacyRequestTest, SpliceOrRebuild) {
+    legacy_request req;
+    ASSERT_EQ(run(R"({"data":{"event":{"a":1},"mid":"m1"}})", req), validation_status::ok);
+    EXPECT_EQ(req.data, R"({"event":{"a":1},"mid":"m1"})");
+    EXPECT_FALSE(req.needs_rebuild);
+    EXPECT_TRUE(req.has_truthy_mid);
+
+    ASSERT_EQ(run(R"({"x":1,"data":{"event":{}},"y":2})", req), validation_status::ok);
+    EXPECT_EQ(req.data, R"({"event":{}})");
+    EXPECT_FALSE(req.needs_rebuild);
+    EXPECT_FALSE(req.has_truthy_mid);
+
+    const std::vector<std::string> rebuild = {
+        R"({"data":{"event":{},"dataset":"x"}})",
+        R"({"data":{"event":{},"syncts":1}})",
+        R"({"data":{"obsrv_meta":{}}})",
+        R"({"data":{"did":"d"}})",
+        R"({"data":{"channel":"c"}})",
+        R"({"data":{"pid":"p"}})",
+        R"({"data":{"mid":""}})",
+        R"({"data":{"mid":0}})",
+        R"({"data":{"mid":null}})",
+        R"({"data":{"mid":false}})",
+        R"({"data":{"a":1,"a":2}})",
+        R"({"data":{"7":1}})",
+        R"({"data":{"d\u0061taset":1}})",
+    };
+    for (const auto& body : rebuild) {
+        ASSERT_EQ(run(body, req), validation_status::ok) << body;
+        EXPECT_TRUE(req.needs_rebuild) << body;
+    }
+    for (const auto* body : {R"({"data":{"mid":1}})", R"({"data":{"mid":{}}})",
+                             R"({"data":{"mid":"x"}})", R"({"data":{"mid":[]}})"}) {
+        ASSERT_EQ(run(body, req), validation_status::ok) << body;
+        EXPECT_TRUE(req.has_truthy_mid) << body;
+        EXPECT_FALSE(req.needs_rebuild) << body;
+    }
+}
+
+TEST_F(LegacyRequestTest, ValidateDataRules) {
+    legacy_request req;
+    ASSERT_EQ(run(R"({"data":{"event":{"a":1}}})", req), validation_status::ok);
+    EXPECT_TRUE(legacy_data_accepted(req, false, std::nullopt, std::nullopt));
+    EXPECT_TRUE(legacy_data_accepted(req, true, "events", "id"));
+
+    ASSERT_EQ(run(R"({"data":{"event":5}})", req), validation_status::ok);
+    EXPECT_TRUE(legacy_data_accepted(req, false, std::nullopt, std::nullopt));  // _.has only
+
+    ASSERT_EQ(run(R"({"data":{"events":[{}],"id":"b1"}})", req), validation_status::ok);
+    EXPECT_FALSE(legacy_data_accepted(req, false, "events", "id"));
+    EXPECT_TRUE(legacy_data_accepted(req, true, "events", "id"));
+    EXPECT_FALSE(legacy_data_accepted(req, true, "events", "batch"));
+    EXPECT_FALSE(legacy_data_accepted(req, true, std::nullopt, "id"));
+
+    // lodash paths walk into nested values; a literal dotted key is found first.
+    ASSERT_EQ(run(R"({"data":{"batch":{"items":[{"x":1}],"meta":{"id":7}},"a.b":1}})", req),
+              validation_status::ok);
+    EXPECT_TRUE(legacy_data_accepted(req, true, "batch.items", "batch.meta.id"));
+    EXPECT_TRUE(legacy_data_accepted(req, true, "batch.items[0].x", "a.b"));
+    EXPECT_TRUE(legacy_data_accepted(req, true, "batch.items.0", "batch.items.length"));
+    EXPECT_TRUE(legacy_data_accepted(req, true, "batch['items']", "batch[\"meta\"].id"));
+    EXPECT_FALSE(legacy_data_accepted(req, true, "batch.items[1]", "a.b"));
+    EXPECT_FALSE(legacy_data_accepted(req, true, "batch.nothing", "a.b"));
+    EXPECT_FALSE(legacy_data_accepted(req, true, "batch.items.length.x", "a.b"));
+
+    // An unset extraction config value is looked up as the key "undefined".
+    ASSERT_EQ(run(R"({"data":{"undefined":[],"id":1}})", req), validation_status::ok);
+    EXPECT_TRUE(legacy_data_accepted(req, true, std::nullopt, "id"));
+    EXPECT_FALSE(legacy_data_accepted(req, false, std::nullopt, "id"));
+}
+
+// ---- scanners -------------------------------------------------------------------------------
+
+TEST(JsonScannerTest, SkipsStringsWithEscapes) {
+    const std::string s = R"("a\"b\\" , "c\\\"d" ])";
+    const char* end = s.data() + s.size();
+    const char* p = detail::skip_string(s.data(), end);
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(std::string_view(s.data(), static_cast<std::size_t>(p - s.data())), R"("a\"b\\")");
+    p = detail::skip_ws(p, end);
+    ASSERT_EQ(*p, ',');
+    const char* q = detail::skip_string(detail::skip_ws(p + 1, end), end);
+    ASSERT_NE(q, nullptr);
+    EXPECT_EQ(*detail::skip_ws(q, end), ']');
+    EXPECT_EQ(detail::skip_string(s.data(), s.data() + 3), nullptr);  // unterminated
+}
+
+TEST(JsonScannerTest, MemberCursor) {
+    const std::string s = R"( { "a" : [1, {"}": "]"}] , "b\"":"x", "c":-1.5e3 } )";
+    detail::member_cursor cursor(s.data(), s.data() + s.size());
+    detail::member_span m;
+    std::vector<std::pair<std::string, std::string>> members;
+    while (cursor.next(m)) {
+        members.emplace_back(m.raw_key, m.value);
+    }
+    EXPECT_FALSE(cursor.failed());
+    const std::vector<std::pair<std::string, std::string>> expected = {
+        {"a", R"([1, {"}": "]"}])"}, {R"(b\")", R"("x")"}, {"c", "-1.5e3"}};
+    EXPECT_EQ(members, expected);
+
+    const std::string bad = R"({"a" 1})";
+    detail::member_cursor broken(bad.data(), bad.data() + bad.size());
+    EXPECT_FALSE(broken.next(m));
+    EXPECT_TRUE(broken.failed());
+}
+
+TEST(JsonScannerTest, UnescapeAndCompareKeys) {
+    std::string out;
+    ASSERT_TRUE(detail::unescape_json_string(R"(\u0064\/\t\ud83d\ude00)", out));
+    EXPECT_EQ(out, "d/\t\xf0\x9f\x98\x80");
+    EXPECT_FALSE(detail::unescape_json_string(R"(\q)", out));
+    EXPECT_TRUE(detail::raw_key_equals(R"(d\u0061ta)", "data"));
+    EXPECT_FALSE(detail::raw_key_equals(R"(d\u0061t)", "data"));
+    EXPECT_TRUE(detail::raw_key_equals("data", "data"));
+}
+
+}  // namespace
+}  // namespace obsrv::ingress

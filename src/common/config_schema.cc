@@ -151,6 +151,16 @@ const std::array k_keys = {
     key_spec{"gateway.buffer_count", OBSRV_FIELD(int64_t, gateway.buffer_count), "256",
              "Receive buffers per worker (a power of two).", 8, 32768},
 
+    key_spec{"gateway.completion_batch", OBSRV_FIELD(int64_t, gateway.completion_batch), "32",
+             "Under load a worker sleeps until up to this many completions are ready (as many "
+             "as its last round had) or gateway.completion_wait_us passed, instead of waking "
+             "per completion; 1 wakes for every completion.",
+             1, 1024},
+    key_spec{"gateway.completion_wait_us", OBSRV_FIELD(int64_t, gateway.completion_wait_us), "1000",
+             "Longest a worker waits for a batch of completions once one is ready (bounds the "
+             "latency batching can add).",
+             0, 100'000},
+
     key_spec{"datasets.dir", OBSRV_FIELD(std::string, datasets.dir), "config/datasets",
              "Directory of Obsrv dataset JSON files (one dataset per file); relative paths are "
              "resolved from the working directory.",

@@ -41,6 +41,8 @@ struct gateway_settings {
     int64_t ring_entries = 0;
     int64_t buffer_size = 0;
     int64_t buffer_count = 0;
+    int64_t completion_batch = 0;
+    int64_t completion_wait_us = 0;
 };
 
 struct datasets_settings {

@@ -63,6 +63,8 @@ status gateway::start() {
     options.ring_entries = static_cast<unsigned>(g.ring_entries);
     options.buffer_count = static_cast<unsigned>(g.buffer_count);
     options.buffer_size = static_cast<size_t>(g.buffer_size);
+    options.completion_batch = static_cast<unsigned>(g.completion_batch);
+    options.completion_wait = std::chrono::microseconds(g.completion_wait_us);
     options.limits.http.max_head_bytes = static_cast<size_t>(g.max_head_bytes);
     options.limits.http.max_header_count = static_cast<size_t>(g.max_header_count);
     options.limits.http.max_body_bytes = static_cast<uint64_t>(g.max_body_bytes);

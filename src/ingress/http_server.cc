@@ -75,6 +75,8 @@ status http_server::start() {
         wo.ring_entries = _options.ring_entries;
         wo.buffer_count = _options.buffer_count;
         wo.buffer_size = _options.buffer_size;
+        wo.completion_batch = _options.completion_batch;
+        wo.completion_wait = _options.completion_wait;
         wo.limits = limits;
         _workers.push_back(std::make_unique<server_worker>(wo, *_handlers.back(), _metrics));
     }

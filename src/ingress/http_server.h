@@ -29,6 +29,8 @@ struct server_options {
     unsigned ring_entries = 4096;
     unsigned buffer_count = 256;
     size_t buffer_size = 64 * 1024;
+    unsigned completion_batch = 32;
+    std::chrono::microseconds completion_wait{1000};
     int listen_backlog = 4096;
     server_limits limits;  // max_connections is for the whole server
 };

@@ -48,6 +48,10 @@ struct worker_options {
     unsigned ring_entries = 4096;
     unsigned buffer_count = 256;
     size_t buffer_size = 64 * 1024;
+    /// Wake-up batching: wait for up to this many completions (adapted to the last round)...
+    unsigned completion_batch = 32;
+    /// ...but no longer than this once the wait started.
+    std::chrono::microseconds completion_wait{1000};
     server_limits limits;
 };
 

@@ -270,6 +270,30 @@ TEST_F(gateway_test, pipelined_requests_are_answered_in_order_and_all_written) {
     EXPECT_EQ(ingest_messages(20).size(), 20u);
 }
 
+TEST_F(gateway_test, completion_batching_lets_a_quiet_worker_wake_on_the_first_completion) {
+    // Batching adapts to the last round: once a burst is over, requests that come
+    // one at a time are served at once, not after gateway.completion_wait_us.
+    start({"gateway.workers=1", "gateway.completion_wait_us=100000"});
+    std::string burst;
+    for (int i = 0; i < 16; ++i) {
+        burst += "GET /health HTTP/1.1\r\nHost: gw\r\n\r\n";
+    }
+    raw_http_client c(_gateway->port());
+    ASSERT_TRUE(c.send(burst));
+    for (int i = 0; i < 16; ++i) {
+        ASSERT_TRUE(c.read_response(testing::scaled(20s))) << i;
+    }
+    for (int i = 0; i < 10; ++i) {
+        auto begin = std::chrono::steady_clock::now();
+        ASSERT_TRUE(c.send("GET /health HTTP/1.1\r\nHost: gw\r\n\r\n"));
+        auto r = c.read_response(testing::scaled(20s));
+        auto took = std::chrono::steady_clock::now() - begin;
+        ASSERT_TRUE(r) << i;
+        EXPECT_EQ(r->status, 200);
+        EXPECT_LT(took, 80ms) << "request " << i << " waited for a batch that never came";
+    }
+}
+
 TEST_F(gateway_test, chunked_body_is_ingested) {
     start();
     std::string body = v2_body("chunked", R"([{"mid":"c1"}])");

@@ -44,7 +44,7 @@ class FiguresTest(unittest.TestCase):
         self.assertEqual(f.samples, [10.0, 10.0, 11.0])
         self.assertEqual(f.ratio, 10.0)
         self.assertEqual(f.value, 100)
-        self.assertAlmostEqual(f.spread, 0.1)
+        self.assertAlmostEqual(f.spread, 0.05)  # interquartile range 10..10.5 over 10
 
     def test_micro_figures_read_iterations_and_pair_rounds(self):
         rounds = [
@@ -59,6 +59,14 @@ class FiguresTest(unittest.TestCase):
         self.assertEqual(f.samples, [2.0, 2.0])
         self.assertEqual(f.spread, 0.0)
         self.assertEqual(f.reference_name, "cal_bench:cal")
+
+    def test_a_round_is_the_median_of_its_in_process_repetitions(self):
+        doc = {"benchmarks": [
+            {"name": "BM_x", "run_type": "iteration", "repetition_index": i, "items_per_second": v}
+            for i, v in enumerate([5.0, 100.0, 7.0])] + [
+            {"name": "BM_x_mean", "run_name": "BM_x", "run_type": "aggregate",
+             "items_per_second": 37.3}]}
+        self.assertEqual(gbench_metric(doc, "BM_x", "items_per_second"), 7.0)
 
     def test_missing_benchmark_or_metric_is_an_error(self):
         doc = gbench_doc({"BM_x": {"bytes_per_second": 1.0}})
@@ -105,10 +113,16 @@ class CompareTest(unittest.TestCase):
         self.assertAlmostEqual(rows[0].change, -0.3)
 
     def test_a_noisy_figure_needs_a_change_beyond_its_spread(self):
-        noisy_base = fig("n", [0.8, 1.0, 1.2])  # spread 40%
+        noisy_base = fig("n", [0.6, 1.0, 1.4])  # interquartile range 0.8..1.2: 40%
         rows = compare([noisy_base], [fig("n", [0.8, 0.8, 0.8])], 0.10)
         self.assertEqual(rows[0].verdict, "ok")
         self.assertAlmostEqual(rows[0].allowed, 0.4)
+
+    def test_one_spoilt_round_does_not_widen_the_tolerance(self):
+        base = fig("s", [1.0, 1.0, 1.0, 1.0, 0.3])  # one round disturbed
+        self.assertEqual(base.spread, 0.0)
+        rows = compare([base], [fig("s", [0.8] * 5)], 0.10)
+        self.assertEqual(rows[0].verdict, "REGRESSED")
 
     def test_improvement_new_missing_and_informational(self):
         rows = compare([fig("up", [1.0]), fig("gone", [1.0]), fig("i", [1.0], gating=False)],

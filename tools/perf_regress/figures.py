@@ -79,7 +79,7 @@ class Figure:
     reference_name: str
     reference_value: float  # median of the per-round reference values
     ratio: float  # median of the per-round ratios
-    spread: float  # (max - min) / median of the per-round ratios
+    spread: float  # interquartile range / median of the per-round ratios
     samples: list[float] = field(default_factory=list)  # per-round ratios
     direction: str = "higher"  # "higher" or "lower" is better
     gating: bool = True  # False: shown, never fails a comparison
@@ -102,10 +102,13 @@ class Figure:
 
 
 def relative_spread(values: list[float]) -> float:
-    if not values:
+    """Interquartile range over the median: how much rounds disagree, robust to the one
+    round a busy neighbour spoilt (max - min would let that round decide)."""
+    if len(values) < 2:
         return 0.0
     mid = statistics.median(values)
-    return (max(values) - min(values)) / mid if mid else 0.0
+    q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    return (q3 - q1) / mid if mid else 0.0
 
 
 def make_figure(name: str, unit: str, values: list[float], reference_name: str,
@@ -121,17 +124,21 @@ def make_figure(name: str, unit: str, values: list[float], reference_name: str,
 
 
 def gbench_metric(doc: dict, benchmark: str, metric: str) -> float:
-    """The metric of one benchmark in one Google Benchmark JSON document (one round)."""
+    """The metric of one benchmark in one Google Benchmark JSON document (one round): the
+    median over the round's in-process repetitions, aggregates ignored."""
+    values = []
     for b in doc.get("benchmarks", []):
         if b.get("run_type", "iteration") != "iteration":
             continue
         if b.get("name") == benchmark or b.get("run_name") == benchmark:
-            if metric not in b:
-                raise KeyError(f"{benchmark}: no metric {metric}")
             if b.get("error_occurred"):
                 raise ValueError(f"{benchmark}: {b.get('error_message', 'error')}")
-            return float(b[metric])
-    raise KeyError(f"benchmark {benchmark} not found")
+            if metric not in b:
+                raise KeyError(f"{benchmark}: no metric {metric}")
+            values.append(float(b[metric]))
+    if not values:
+        raise KeyError(f"benchmark {benchmark} not found")
+    return statistics.median(values)
 
 
 def micro_figures(rounds: list[dict[str, dict]],

@@ -5,11 +5,14 @@
 #      gateway wrote, with the same producer settings and instance count
 #      (the limit), on the same broker,
 #   3. the gateway at half its measured maximum (open loop) for latency,
-#   4. optionally the gateway while Kafka is unreachable (RSS).
+#   4. optionally the nginx + lua-resty-kafka peer on the same broker and load
+#      (tools/bench/nginx-peer.sh, --peer),
+#   5. optionally the gateway while Kafka is unreachable (RSS).
 # Prints a table with the ratio gateway / raw and writes JSON.
 #
 # usage: tools/bench/gateway-bench.sh [--duration S] [--connections N] [--workers N]
-#          [--pin server|none] [--events N] [--event-size B] [--broker-down] [--out FILE]
+#          [--pin server|none] [--events N] [--event-size B] [--peer] [--broker-down]
+#          [--out FILE]
 #   --pin server  obsrvd (gateway + embedded broker) and the raw producer on CPU 1,
 #                 the load generator on CPU 0 (default; the issue's setting)
 #   --pin none    only the load generator is pinned (CPU 0); the server and the raw
@@ -24,6 +27,7 @@ pin=server
 events=100
 event_size=400
 broker_down=0
+peer=0
 out=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -34,6 +38,7 @@ while [[ $# -gt 0 ]]; do
     --events) events=$2; shift 2 ;;
     --event-size) event_size=$2; shift 2 ;;
     --broker-down) broker_down=1; shift ;;
+    --peer) peer=1; shift ;;
     --out) out=$2; shift 2 ;;
     *) echo "gateway-bench: unknown option $1" >&2; exit 2 ;;
   esac
@@ -97,6 +102,13 @@ echo "== raw librdkafka producer replaying those messages" >&2
 half_rate=$(python3 -c "import json;print(max(1,int(json.load(open('$work/full.json'))['requests_per_second']/2)))")
 echo "== gateway at half load ($half_rate req/s, open loop)" >&2
 "${loadgen[@]}" -d "${duration}s" --warmup 2s --rate "$half_rate" --json "$work/half.json" >/dev/null
+
+if [[ $peer -eq 1 ]]; then
+  echo "== nginx + lua-resty-kafka peer, same broker and load (ack after the broker, like persisted)" >&2
+  tools/bench/nginx-peer.sh --bootstrap "$(cat "$work/bootstrap")" --duration "$duration" \
+    --connections "$connections" --workers "$workers" --pin "$pin" --mode sync \
+    --out "$work/peer.json" >"$work/peer.log" 2>&1 || { cat "$work/peer.log" >&2; exit 1; }
+fi
 stop_obsrvd
 
 if [[ $broker_down -eq 1 ]]; then
@@ -137,6 +149,10 @@ result = {
     "half_load": {"requests_per_second": half["requests_per_second"],
                   "latency_ms": half["latency_ms"]},
 }
+if os.path.exists(f"{work}/peer.json"):
+    peer = json.load(open(f"{work}/peer.json"))
+    result["peer"] = peer
+    result["ratio_gateway_to_peer"] = gw_eps / peer["events_per_second"]
 if os.path.exists(f"{work}/down_rss_kb"):
     down = json.load(open(f"{work}/down.json"))
     result["kafka_down"] = {"max_rss_mb": int(open(f"{work}/down_rss_kb").read()) / 1024,
@@ -148,6 +164,9 @@ print(f"{'gateway p50 / p99 ms (full load)':<38}{full['latency_ms']['p50']:>8.2f
 print(f"{'raw producer events/s (same messages)':<38}{raw_eps:>16,.0f}")
 print(f"{'raw producer MB/s':<38}{raw['megabytes_per_second']:>16,.1f}")
 print(f"{'ratio gateway / raw':<38}{result['ratio_events']:>16.2f}")
+if "peer" in result:
+    print(f"{'nginx+lua-resty-kafka peer events/s':<38}{result['peer']['events_per_second']:>16,.0f}")
+    print(f"{'ratio gateway / peer':<38}{result['ratio_gateway_to_peer']:>16.1f}")
 print(f"{'half load req/s':<38}{half['requests_per_second']:>16,.0f}")
 print(f"{'half load p50 / p99 / p999 ms':<38}{half['latency_ms']['p50']:>8.2f} / {half['latency_ms']['p99']:.2f} / {half['latency_ms']['p999']:.2f}")
 if "kafka_down" in result:

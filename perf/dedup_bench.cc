@@ -8,6 +8,7 @@
 // Items are events.
 
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <vector>
 

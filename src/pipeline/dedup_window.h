@@ -47,7 +47,8 @@ dedup_key make_dedup_key(std::string_view dataset_id, std::string_view key_text)
 enum class dedup_verdict : uint8_t { unique, duplicate };
 
 struct dedup_window_options {
-    size_t max_entries = 10'000'000;  // ~40 bytes each with the map's overhead, ~80 with the heap
+    // About 60 bytes per entry in the map (node, bucket) plus 24-48 in the expiry heap.
+    size_t max_entries = 10'000'000;
 };
 
 struct dedup_stats {

@@ -26,7 +26,7 @@ std::vector<std::string> mids(size_t n) {
     std::vector<std::string> out;
     out.reserve(n);
     for (size_t i = 0; i < n; ++i) {
-        char buf[40];
+        char buf[64];  // two 64-bit values in hex at most: 16 + 16 + 20 + NUL
         std::snprintf(buf, sizeof buf, "%08zx-4f1c-4b7e-9c2d-%012zx", i * 2654435761u, i);
         out.emplace_back(buf);
     }

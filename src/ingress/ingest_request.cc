@@ -713,21 +713,22 @@ validation_status request_validator::validate(std::string_view body, ingest_requ
     }
 
     out.msgid = msgid.get_string().value_unsafe();
-    if (!locate_member(text, data_index, count, "data", out.data, _stats)) {
-        // Cannot happen for JSON simdjson accepted; stay correct if it does.
-        ++_stats.dom_fallbacks;
-        _fallback = simdjson::minify(data);
-        out.data = _fallback;
-    }
+    out.data = data_bytes(text, data_index, count, data);
     return validation_status::ok;
 }
 
-// GCC 12 -O3 reports a "potential null pointer dereference" inside simdjson's object iterator
-// here (it cannot see that the element was checked to be an object); the path cannot occur.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wnull-dereference"
-#endif
+std::string_view request_validator::data_bytes(std::string_view text, std::size_t index,
+                                               std::size_t count, element data) {
+    std::string_view bytes;
+    if (!locate_member(text, index, count, "data", bytes, _stats)) {
+        // Cannot happen for JSON simdjson accepted; stay correct if it does.
+        ++_stats.dom_fallbacks;
+        _fallback = simdjson::minify(data);
+        bytes = _fallback;
+    }
+    return bytes;
+}
+
 validation_status request_validator::validate_legacy(std::string_view body, legacy_request& out) {
     out = legacy_request{};
     ++_stats.requests;
@@ -791,17 +792,9 @@ validation_status request_validator::validate_legacy(std::string_view body, lega
         out.needs_rebuild = true;
     }
 
-    if (!locate_member(text, data_index, count, "data", out.data, _stats)) {
-        ++_stats.dom_fallbacks;
-        _fallback = simdjson::minify(data);
-        out.data = _fallback;
-    }
+    out.data = data_bytes(text, data_index, count, data);
     return validation_status::ok;
 }
-
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
 
 // ---- v1 validateData -----------------------------------------------------------------------
 

@@ -123,6 +123,10 @@ class request_validator {
 
   private:
     simdjson::error_code parse(std::string_view body, simdjson::dom::element& root);
+    /// The bytes of the top-level member `data` (member `index` of `count`), found in
+    /// `text` without copying; re-serialised from the DOM only if the scanner fails.
+    std::string_view data_bytes(std::string_view text, std::size_t index, std::size_t count,
+                                simdjson::dom::element data);
 
     simdjson::dom::parser _parser;
     std::size_t _max_body;

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "common/json_text.h"
+
 namespace obsrv::ingress {
 
 namespace {
@@ -289,13 +291,13 @@ std::size_t build_legacy_rebuilt(const legacy_request& req, const legacy_message
     thread_local std::vector<v1_entry> entries;
     entries.clear();
     // {...data}: JSON.parse already kept the first position and the last value of duplicates.
-    detail::member_cursor cursor(req.data.data(), req.data.data() + req.data.size());
-    detail::member_span m;
+    json_text::member_cursor cursor(req.data.data(), req.data.data() + req.data.size());
+    json_text::member_span m;
     std::string unescaped;
     while (cursor.next(m)) {
         std::string_view plain = m.raw_key;
         if (plain.find('\\') != std::string_view::npos &&
-            detail::unescape_json_string(m.raw_key, unescaped)) {
+            json_text::unescape_json_string(m.raw_key, unescaped)) {
             plain = unescaped;
         }
         auto it = std::find_if(entries.begin(), entries.end(),

@@ -145,48 +145,4 @@ bool legacy_data_accepted(const legacy_request& req, bool is_batch_event,
                           std::optional<std::string_view> extraction_key,
                           std::optional<std::string_view> batch_id);
 
-namespace detail {
-
-/// Forward scanners over JSON text. Bounds-checked; they return nullptr when the text is not
-/// what they expect, so they are safe on any input but meant for already validated JSON.
-const char* skip_ws(const char* p, const char* end) noexcept;
-/// `p` at an opening quote; returns one past the closing quote.
-const char* skip_string(const char* p, const char* end) noexcept;
-/// `p` at the first byte of a value; returns one past its last byte.
-const char* skip_value(const char* p, const char* end) noexcept;
-
-struct member_span {
-    std::string_view raw_key;  // between the quotes, escapes as sent
-    std::string_view value;    // exactly the value's bytes
-};
-
-/// Iterates the members of the object that starts at `p` ('{', leading whitespace allowed).
-class member_cursor {
-  public:
-    member_cursor(const char* p, const char* end) noexcept : _p(p), _end(end) {}
-    /// Reads the next key and its ':'; false at the end of the object or on malformed text
-    /// (failed() tells which). Then call value() or last_value().
-    bool next_key(std::string_view& raw_key) noexcept;
-    /// Scans the current value and moves past it.
-    bool value(std::string_view& v) noexcept;
-    /// The current value when it belongs to the last member of an object that extends to `end`
-    /// (trailing whitespace allowed): found from the end, without scanning it. Ends iteration.
-    bool last_value(std::string_view& v) noexcept;
-    /// next_key + value.
-    bool next(member_span& m) noexcept;
-    bool failed() const noexcept { return _p == nullptr; }
-
-  private:
-    const char* _p;
-    const char* _end;
-    bool _first = true;
-};
-
-/// Unescapes the contents of a JSON string (no quotes) into `out`; false on a bad escape.
-bool unescape_json_string(std::string_view raw, std::string& out);
-/// Compares a raw (possibly escaped) key with plain text.
-bool raw_key_equals(std::string_view raw, std::string_view text);
-
-}  // namespace detail
-
 }  // namespace obsrv::ingress

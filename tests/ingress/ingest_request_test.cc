@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/json_text.h"
+
 namespace obsrv::ingress {
 namespace {
 
@@ -450,21 +452,21 @@ TEST_F(LegacyRequestTest, ValidateDataRules) {
 TEST(JsonScannerTest, SkipsStringsWithEscapes) {
     const std::string s = R"("a\"b\\" , "c\\\"d" ])";
     const char* end = s.data() + s.size();
-    const char* p = detail::skip_string(s.data(), end);
+    const char* p = json_text::skip_string(s.data(), end);
     ASSERT_NE(p, nullptr);
     EXPECT_EQ(std::string_view(s.data(), static_cast<std::size_t>(p - s.data())), R"("a\"b\\")");
-    p = detail::skip_ws(p, end);
+    p = json_text::skip_ws(p, end);
     ASSERT_EQ(*p, ',');
-    const char* q = detail::skip_string(detail::skip_ws(p + 1, end), end);
+    const char* q = json_text::skip_string(json_text::skip_ws(p + 1, end), end);
     ASSERT_NE(q, nullptr);
-    EXPECT_EQ(*detail::skip_ws(q, end), ']');
-    EXPECT_EQ(detail::skip_string(s.data(), s.data() + 3), nullptr);  // unterminated
+    EXPECT_EQ(*json_text::skip_ws(q, end), ']');
+    EXPECT_EQ(json_text::skip_string(s.data(), s.data() + 3), nullptr);  // unterminated
 }
 
 TEST(JsonScannerTest, MemberCursor) {
     const std::string s = R"( { "a" : [1, {"}": "]"}] , "b\"":"x", "c":-1.5e3 } )";
-    detail::member_cursor cursor(s.data(), s.data() + s.size());
-    detail::member_span m;
+    json_text::member_cursor cursor(s.data(), s.data() + s.size());
+    json_text::member_span m;
     std::vector<std::pair<std::string, std::string>> members;
     while (cursor.next(m)) {
         members.emplace_back(m.raw_key, m.value);
@@ -475,19 +477,19 @@ TEST(JsonScannerTest, MemberCursor) {
     EXPECT_EQ(members, expected);
 
     const std::string bad = R"({"a" 1})";
-    detail::member_cursor broken(bad.data(), bad.data() + bad.size());
+    json_text::member_cursor broken(bad.data(), bad.data() + bad.size());
     EXPECT_FALSE(broken.next(m));
     EXPECT_TRUE(broken.failed());
 }
 
 TEST(JsonScannerTest, UnescapeAndCompareKeys) {
     std::string out;
-    ASSERT_TRUE(detail::unescape_json_string(R"(\u0064\/\t\ud83d\ude00)", out));
+    ASSERT_TRUE(json_text::unescape_json_string(R"(\u0064\/\t\ud83d\ude00)", out));
     EXPECT_EQ(out, "d/\t\xf0\x9f\x98\x80");
-    EXPECT_FALSE(detail::unescape_json_string(R"(\q)", out));
-    EXPECT_TRUE(detail::raw_key_equals(R"(d\u0061ta)", "data"));
-    EXPECT_FALSE(detail::raw_key_equals(R"(d\u0061t)", "data"));
-    EXPECT_TRUE(detail::raw_key_equals("data", "data"));
+    EXPECT_FALSE(json_text::unescape_json_string(R"(\q)", out));
+    EXPECT_TRUE(json_text::raw_key_equals(R"(d\u0061ta)", "data"));
+    EXPECT_FALSE(json_text::raw_key_equals(R"(d\u0061t)", "data"));
+    EXPECT_TRUE(json_text::raw_key_equals("data", "data"));
 }
 
 }  // namespace

@@ -1,0 +1,395 @@
+#include "common/json_text.h"
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+
+namespace obsrv::json_text {
+
+namespace {
+
+// Byte classes for skipping nested values: 1 for '"', '{', '}', '[', ']'.
+struct structural_table {
+    std::array<std::uint8_t, 256> cls{};
+    constexpr structural_table() {
+        cls['"'] = 1;
+        cls['{'] = 1;
+        cls['}'] = 1;
+        cls['['] = 1;
+        cls[']'] = 1;
+    }
+};
+constexpr structural_table k_structural{};
+
+const char* skip_nested(const char* p, const char* end) noexcept {
+    std::size_t depth = 0;
+    while (p < end) {
+        while (p < end && k_structural.cls[static_cast<unsigned char>(*p)] == 0) {
+            ++p;
+        }
+        if (p == end) {
+            return nullptr;
+        }
+        switch (*p) {
+            case '"':
+                p = skip_string(p, end);
+                if (p == nullptr) {
+                    return nullptr;
+                }
+                continue;
+            case '{':
+            case '[':
+                ++depth;
+                break;
+            default:  // '}' or ']'
+                if (depth == 0) {
+                    return nullptr;
+                }
+                if (--depth == 0) {
+                    return p + 1;
+                }
+        }
+        ++p;
+    }
+    return nullptr;
+}
+
+}  // namespace
+
+const char* skip_ws(const char* p, const char* end) noexcept {
+    while (p < end && is_ws(*p)) {
+        ++p;
+    }
+    return p;
+}
+
+const char* skip_string(const char* p, const char* end) noexcept {
+    if (p >= end || *p != '"') {
+        return nullptr;
+    }
+    const char* q = p + 1;
+    while (q < end) {
+        const auto* hit =
+            static_cast<const char*>(std::memchr(q, '"', static_cast<std::size_t>(end - q)));
+        if (hit == nullptr) {
+            return nullptr;
+        }
+        // The quote is escaped when an odd number of backslashes precede it.
+        std::size_t backslashes = 0;
+        for (const char* b = hit - 1; b > p && *b == '\\'; --b) {
+            ++backslashes;
+        }
+        if (backslashes % 2 == 0) {
+            return hit + 1;
+        }
+        q = hit + 1;
+    }
+    return nullptr;
+}
+
+const char* skip_value(const char* p, const char* end) noexcept {
+    if (p >= end) {
+        return nullptr;
+    }
+    switch (*p) {
+        case '"':
+            return skip_string(p, end);
+        case '{':
+        case '[':
+            return skip_nested(p, end);
+        default: {
+            const char* q = p;
+            while (q < end && !is_ws(*q) && *q != ',' && *q != '}' && *q != ']') {
+                ++q;
+            }
+            return q == p ? nullptr : q;
+        }
+    }
+}
+
+bool member_cursor::next_key(std::string_view& raw_key) noexcept {
+    if (_p == nullptr) {
+        return false;
+    }
+    _p = skip_ws(_p, _end);
+    if (_first) {
+        if (_p >= _end || *_p != '{') {
+            _p = nullptr;
+            return false;
+        }
+        _p = skip_ws(_p + 1, _end);
+        _first = false;
+        if (_p < _end && *_p == '}') {
+            ++_p;
+            return false;
+        }
+    } else {
+        if (_p < _end && *_p == '}') {
+            ++_p;
+            return false;
+        }
+        if (_p >= _end || *_p != ',') {
+            _p = nullptr;
+            return false;
+        }
+        _p = skip_ws(_p + 1, _end);
+    }
+    const char* key_end = skip_string(_p, _end);
+    if (key_end == nullptr) {
+        _p = nullptr;
+        return false;
+    }
+    raw_key = std::string_view(_p + 1, static_cast<std::size_t>(key_end - _p - 2));
+    _p = skip_ws(key_end, _end);
+    if (_p >= _end || *_p != ':') {
+        _p = nullptr;
+        return false;
+    }
+    _p = skip_ws(_p + 1, _end);
+    return true;
+}
+
+bool member_cursor::value(std::string_view& v) noexcept {
+    if (_p == nullptr) {
+        return false;
+    }
+    const char* e = skip_value(_p, _end);
+    if (e == nullptr) {
+        _p = nullptr;
+        return false;
+    }
+    v = std::string_view(_p, static_cast<std::size_t>(e - _p));
+    _p = e;
+    return true;
+}
+
+bool member_cursor::last_value(std::string_view& v) noexcept {
+    if (_p == nullptr) {
+        return false;
+    }
+    const char* e = _end;
+    while (e > _p && is_ws(e[-1])) {
+        --e;
+    }
+    if (e == _p || e[-1] != '}') {
+        _p = nullptr;
+        return false;
+    }
+    --e;
+    while (e > _p && is_ws(e[-1])) {
+        --e;
+    }
+    if (e == _p) {
+        _p = nullptr;
+        return false;
+    }
+    v = std::string_view(_p, static_cast<std::size_t>(e - _p));
+    _p = nullptr;  // iteration ends here
+    return true;
+}
+
+bool member_cursor::next(member_span& m) noexcept {
+    return next_key(m.raw_key) && value(m.value);
+}
+
+namespace {
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+bool read_hex4(std::string_view s, std::size_t i, std::uint32_t& v) {
+    if (i + 4 > s.size()) {
+        return false;
+    }
+    v = 0;
+    for (std::size_t k = 0; k < 4; ++k) {
+        const int h = hex_value(s[i + k]);
+        if (h < 0) {
+            return false;
+        }
+        v = (v << 4) | static_cast<std::uint32_t>(h);
+    }
+    return true;
+}
+
+void append_utf8(std::string& out, std::uint32_t cp) {
+    if (cp < 0x80) {
+        out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+        out += static_cast<char>(0xC0 | (cp >> 6));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        out += static_cast<char>(0xE0 | (cp >> 12));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+        out += static_cast<char>(0xF0 | (cp >> 18));
+        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+}
+
+}  // namespace
+
+bool unescape_json_string(std::string_view raw, std::string& out) {
+    out.clear();
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+        const char c = raw[i];
+        if (c != '\\') {
+            out += c;
+            continue;
+        }
+        if (++i >= raw.size()) {
+            return false;
+        }
+        switch (raw[i]) {
+            case '"':
+                out += '"';
+                break;
+            case '\\':
+                out += '\\';
+                break;
+            case '/':
+                out += '/';
+                break;
+            case 'b':
+                out += '\b';
+                break;
+            case 'f':
+                out += '\f';
+                break;
+            case 'n':
+                out += '\n';
+                break;
+            case 'r':
+                out += '\r';
+                break;
+            case 't':
+                out += '\t';
+                break;
+            case 'u': {
+                std::uint32_t cp = 0;
+                if (!read_hex4(raw, i + 1, cp)) {
+                    return false;
+                }
+                i += 4;
+                if (cp >= 0xD800 && cp <= 0xDBFF && i + 2 < raw.size() && raw[i + 1] == '\\' &&
+                    raw[i + 2] == 'u') {
+                    std::uint32_t lo = 0;
+                    if (read_hex4(raw, i + 3, lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
+                        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                        i += 6;
+                    }
+                }
+                append_utf8(out, cp);
+                break;
+            }
+            default:
+                return false;
+        }
+    }
+    return true;
+}
+
+bool raw_key_equals(std::string_view raw, std::string_view text) {
+    if (raw.find('\\') == std::string_view::npos) {
+        return raw == text;
+    }
+    thread_local std::string buf;
+    return unescape_json_string(raw, buf) && buf == text;
+}
+
+// Big-number path: simdjson refuses numbers JSON.parse takes (integers beyond 64 bits,
+// exponents beyond double). In a copy of the body, each such number is overwritten with "1"
+// (or "0" when its mantissa is zero) padded with spaces, so the copy keeps every offset and
+// every JSON type; the copy is only validated, the bytes sent on are the original ones.
+void patch_big_numbers(char* p, char* end) {
+    while (p < end) {
+        const char c = *p;
+        if (c == '"') {
+            const char* q = skip_string(p, end);
+            if (q == nullptr) {
+                return;
+            }
+            p = const_cast<char*>(q);
+            continue;
+        }
+        if (c != '-' && !is_digit(c)) {
+            ++p;
+            continue;
+        }
+        char* tok = p;
+        while (p < end &&
+               (is_digit(*p) || *p == '-' || *p == '+' || *p == '.' || *p == 'e' || *p == 'E')) {
+            ++p;
+        }
+        // Check the JSON number grammar: -?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?
+        const char* q = tok;
+        if (*q == '-') {
+            ++q;
+        }
+        std::size_t int_digits = 0;
+        bool mantissa_zero = true;
+        if (q < p && *q == '0') {
+            ++q;
+            int_digits = 1;
+        } else {
+            while (q < p && is_digit(*q)) {
+                mantissa_zero = mantissa_zero && *q == '0';
+                ++q;
+                ++int_digits;
+            }
+        }
+        if (int_digits == 0) {
+            continue;
+        }
+        bool fraction = false;
+        if (q < p && *q == '.') {
+            ++q;
+            const char* f = q;
+            while (q < p && is_digit(*q)) {
+                mantissa_zero = mantissa_zero && *q == '0';
+                ++q;
+            }
+            if (q == f) {
+                continue;
+            }
+            fraction = true;
+        }
+        std::size_t exp_digits = 0;
+        if (q < p && (*q == 'e' || *q == 'E')) {
+            ++q;
+            if (q < p && (*q == '+' || *q == '-')) {
+                ++q;
+            }
+            while (q < p && is_digit(*q)) {
+                ++q;
+                ++exp_digits;
+            }
+            if (exp_digits == 0) {
+                continue;
+            }
+        }
+        if (q != p) {
+            continue;  // not a number: leave it for simdjson to report
+        }
+        const bool risky = (!fraction && exp_digits == 0 && int_digits >= 19) || exp_digits >= 3;
+        if (risky) {
+            *tok = mantissa_zero ? '0' : '1';
+            std::memset(tok + 1, ' ', static_cast<std::size_t>(p - tok - 1));
+        }
+    }
+}
+
+}  // namespace obsrv::json_text

@@ -1,0 +1,66 @@
+#pragma once
+
+// Forward scanners over JSON text, for the places that need a value's exact bytes (which a
+// parsed DOM does not keep): the gateway copies the request's `data` as sent, the pipeline
+// copies each event of a batch as sent. Also the big-number patch that lets simdjson check text
+// holding numbers it refuses but JSON.parse and Jackson accept.
+
+#include <string>
+#include <string_view>
+
+namespace obsrv::json_text {
+
+inline bool is_ws(char c) noexcept {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+inline bool is_digit(char c) noexcept {
+    return c >= '0' && c <= '9';
+}
+
+/// Forward scanners over JSON text. Bounds-checked; they return nullptr when the text is not
+/// what they expect, so they are safe on any input but meant for already validated JSON.
+const char* skip_ws(const char* p, const char* end) noexcept;
+/// `p` at an opening quote; returns one past the closing quote.
+const char* skip_string(const char* p, const char* end) noexcept;
+/// `p` at the first byte of a value; returns one past its last byte.
+const char* skip_value(const char* p, const char* end) noexcept;
+
+struct member_span {
+    std::string_view raw_key;  // between the quotes, escapes as sent
+    std::string_view value;    // exactly the value's bytes
+};
+
+/// Iterates the members of the object that starts at `p` ('{', leading whitespace allowed).
+class member_cursor {
+  public:
+    member_cursor(const char* p, const char* end) noexcept : _p(p), _end(end) {}
+    /// Reads the next key and its ':'; false at the end of the object or on malformed text
+    /// (failed() tells which). Then call value() or last_value().
+    bool next_key(std::string_view& raw_key) noexcept;
+    /// Scans the current value and moves past it.
+    bool value(std::string_view& v) noexcept;
+    /// The current value when it belongs to the last member of an object that extends to `end`
+    /// (trailing whitespace allowed): found from the end, without scanning it. Ends iteration.
+    bool last_value(std::string_view& v) noexcept;
+    /// next_key + value.
+    bool next(member_span& m) noexcept;
+    bool failed() const noexcept { return _p == nullptr; }
+
+  private:
+    const char* _p;
+    const char* _end;
+    bool _first = true;
+};
+
+/// Unescapes the contents of a JSON string (no quotes) into `out`; false on a bad escape.
+bool unescape_json_string(std::string_view raw, std::string& out);
+/// Compares a raw (possibly escaped) key with plain text.
+bool raw_key_equals(std::string_view raw, std::string_view text);
+
+/// Big-number path: simdjson refuses numbers JSON.parse and Jackson take (integers beyond 64
+/// bits, exponents beyond double). In a copy of the text, each such number is overwritten with
+/// "1" (or "0" when its mantissa is zero) padded with spaces, so the copy keeps every offset and
+/// every JSON type; the copy is only parsed for checking, the original bytes are what is sent on.
+void patch_big_numbers(char* p, char* end);
+
+}  // namespace obsrv::json_text

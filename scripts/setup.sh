@@ -9,11 +9,13 @@ packages=(
   cmake ninja-build g++ pkg-config git
   # libraries
   librdkafka-dev liburing-dev libsimdjson-dev libxxhash-dev libmimalloc-dev
-  libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev libre2-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libhiredis-dev libabsl-dev
+  # time zone database read by abseil (indexTS dataset_tz)
+  tzdata
   # tests and operations: kcat checks the embedded broker from outside,
   # promtool (package prometheus) lints /metrics, clang-format checks style
-  kcat prometheus clang-format curl python3
+  kcat prometheus clang-format curl python3 redis-server
 )
 
 missing=()

@@ -52,10 +52,17 @@ status daemon::start() {
     if (auto st = start_kafka(); !st) {
         return st;
     }
-    if (has_role(role::gateway)) {
+    if (has_role(role::gateway) || has_role(role::pipeline)) {
         if (auto st = start_datasets(); !st) {
             return st;
         }
+    }
+    if (has_role(role::pipeline)) {
+        if (auto st = start_pipeline(); !st) {
+            return st;
+        }
+    }
+    if (has_role(role::gateway)) {
         if (auto st = start_gateway(); !st) {
             return st;
         }
@@ -185,6 +192,16 @@ status daemon::start_gateway() {
         [monitor = _monitor.get()] { return monitor->reachable(); },
         [this] { return readiness(); });
     return _gateway->start();
+}
+
+status daemon::start_pipeline() {
+    auto role =
+        pipeline_role::start(_config, _bootstrap, *_datasets, _topic_creator.get(), _metrics);
+    if (!role) {
+        return std::move(role).error();
+    }
+    _pipeline = std::move(role).value();
+    return {};
 }
 
 void daemon::reload() {
@@ -351,10 +368,16 @@ void daemon::register_admin_routes() {
                       }
                       return json_response(report->ok() ? 200 : 500, report->to_json());
                   }));
-    _admin->route("GET", "/admin/groups", counted("/admin/groups", [](const http::request&) {
-                      // The consumer groups of the running roles; none of the
-                      // roles built so far consumes from Kafka.
-                      return json_response(200, R"({"groups":[]})");
+    _admin->route("GET", "/admin/groups", counted("/admin/groups", [this](const http::request&) {
+                      // The consumer groups of the running roles (the embedded broker cannot
+                      // list groups itself).
+                      json_writer w;
+                      w.begin_object().key("groups").begin_array();
+                      if (_pipeline) {
+                          w.value(_pipeline->group());
+                      }
+                      w.end_array().end_object();
+                      return json_response(200, w.take());
                   }));
 }
 
@@ -363,6 +386,10 @@ void daemon::stop(std::chrono::steady_clock::time_point deadline) {
     if (_gateway) {
         _gateway->stop(deadline);
         _gateway.reset();
+    }
+    if (_pipeline) {
+        _pipeline->stop();
+        _pipeline.reset();
     }
     if (_datasets) {
         _datasets->stop();

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "app/pipeline_role.h"
 #include "app/roles.h"
 #include "common/admin_http_server.h"
 #include "common/metrics.h"
@@ -52,6 +53,7 @@ class daemon {
     status start_kafka();
     status start_datasets();
     status start_gateway();
+    status start_pipeline();
     bool has_role(role r) const;
     void register_admin_routes();
     /// /ready's status code and JSON body (admin endpoint and gateway port).
@@ -72,6 +74,7 @@ class daemon {
     std::unique_ptr<kafka::broker_monitor> _monitor;
     std::unique_ptr<dataset::registry> _datasets;
     std::unique_ptr<ingress::gateway> _gateway;
+    std::unique_ptr<pipeline_role> _pipeline;
     std::unique_ptr<http::admin_server> _admin;
     bool _bootstrap_file_written = false;
 };

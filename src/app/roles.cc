@@ -35,8 +35,8 @@ bool is_built(role r) {
     // rather than started as an empty shell.
     switch (r) {
         case role::gateway:
-            return true;
         case role::pipeline:
+            return true;
         case role::archive:
         case role::exporter:
             return false;

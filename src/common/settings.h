@@ -50,6 +50,42 @@ struct datasets_settings {
     bool watch = false;
 };
 
+struct pipeline_dedup_settings {
+    std::string store;  // memory|redis
+    int64_t max_entries = 0;
+    std::string snapshot_path;
+    int64_t snapshot_interval_ms = 0;
+    std::string redis_host;
+    int64_t redis_port = 0;
+    int64_t redis_db = 0;
+    int64_t redis_timeout_ms = 0;
+};
+
+struct pipeline_settings {
+    int64_t workers = 0;  // 0: one per core
+    std::string group;
+    std::vector<std::string> entry_topics;
+    std::string raw_topic;
+    std::string unique_topic;
+    std::string denorm_topic;
+    std::string transform_topic;
+    std::string failed_topic;
+    std::string system_events_topic;
+    bool write_raw = true;
+    bool write_unique = true;
+    bool write_denorm = true;
+    bool write_transform = true;
+    int64_t max_event_size = 0;
+    std::string system_events;  // per_event|interval
+    int64_t system_events_interval_ms = 0;
+    int64_t ring_capacity = 0;
+    int64_t commit_interval_ms = 0;
+    int64_t producer_high_water = 0;
+    int64_t retry_backoff_ms = 0;
+    int64_t drain_timeout_ms = 0;
+    pipeline_dedup_settings dedup;
+};
+
 struct shutdown_settings {
     int64_t timeout_ms = 0;
 };
@@ -89,6 +125,7 @@ struct settings {
     admin_settings admin;
     gateway_settings gateway;
     datasets_settings datasets;
+    pipeline_settings pipeline;
     shutdown_settings shutdown;
     kafka_settings kafka;
 };

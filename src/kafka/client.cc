@@ -83,6 +83,9 @@ result<client_ptr> make_client(const client_options& options) {
     if (options.delivery_report) {
         rd_kafka_conf_set_dr_msg_cb(conf, options.delivery_report);
     }
+    if (options.rebalance) {
+        rd_kafka_conf_set_rebalance_cb(conf, options.rebalance);
+    }
     if (options.opaque) {
         rd_kafka_conf_set_opaque(conf, options.opaque);
     }

@@ -31,6 +31,11 @@ struct client_options {
     client_properties properties;  // passed to librdkafka verbatim, in order
     /// Producer delivery reports (rd_kafka_conf_set_dr_msg_cb), optional.
     void (*delivery_report)(rd_kafka_t*, const rd_kafka_message_t*, void*) = nullptr;
+    /// Consumer group rebalances (rd_kafka_conf_set_rebalance_cb), optional: without it
+    /// librdkafka assigns and revokes on its own, too early for a consumer that must finish
+    /// in-flight work and commit before giving a partition away.
+    void (*rebalance)(rd_kafka_t*, rd_kafka_resp_err_t, rd_kafka_topic_partition_list_t*,
+                      void*) = nullptr;
     void* opaque = nullptr;
 };
 

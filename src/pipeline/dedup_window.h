@@ -22,8 +22,8 @@
 // expired meanwhile. Reservations are not saved: their events were not
 // delivered, so they will be processed again.
 //
-// Not thread-safe: one window per pipeline worker (partitions are spread over
-// workers by key, so a key always meets the same window).
+// Not thread-safe: pipeline workers share one through shared_dedup_window (entry-topic
+// partitions are not keyed, so the same key may reach any worker).
 
 #include <cstdint>
 #include <string>

@@ -1,0 +1,188 @@
+#include "app/pipeline_role.h"
+
+#include <chrono>
+
+#include <fmt/ranges.h>
+
+#include "common/log.h"
+#include "common/thread_name.h"
+#include "pipeline/pipeline_processor.h"
+#include "pipeline/redis_dedup_store.h"
+
+namespace obsrv::app {
+
+namespace {
+
+int64_t wall_clock_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+pipeline::pipeline_options stage_options(const pipeline_settings& p) {
+    pipeline::pipeline_options o;
+    o.raw_topic = p.raw_topic;
+    o.unique_topic = p.unique_topic;
+    o.denorm_topic = p.denorm_topic;
+    o.transform_topic = p.transform_topic;
+    o.failed_topic = p.failed_topic;
+    o.system_events_topic = p.system_events_topic;
+    o.write_raw = p.write_raw;
+    o.write_unique = p.write_unique;
+    o.write_denorm = p.write_denorm;
+    o.write_transform = p.write_transform;
+    o.max_event_size = p.max_event_size;
+    o.system_event_per_routed_event = p.system_events != "interval";
+    o.system_events_interval_ms = p.system_events_interval_ms;
+    return o;
+}
+
+}  // namespace
+
+result<std::unique_ptr<pipeline_role>> pipeline_role::start(const settings& config,
+                                                            std::string bootstrap,
+                                                            dataset::registry& datasets,
+                                                            kafka::topic_creator* topics,
+                                                            metrics::registry& metrics) {
+    static const auto logger = log::get("pipeline");
+    const pipeline_settings& p = config.pipeline;
+    std::unique_ptr<pipeline_role> role(new pipeline_role());
+    role->_group = p.group;
+    role->_options = stage_options(p);
+    role->_pipeline_metrics = std::make_unique<pipeline::pipeline_metrics>(&metrics);
+
+    if (p.dedup.store == "redis") {
+        pipeline::redis_dedup_store_options r;
+        r.host = p.dedup.redis_host;
+        r.port = static_cast<uint16_t>(p.dedup.redis_port);
+        r.db = static_cast<int>(p.dedup.redis_db);
+        r.connect_timeout = std::chrono::milliseconds(p.dedup.redis_timeout_ms);
+        r.command_timeout = std::chrono::milliseconds(p.dedup.redis_timeout_ms);
+        auto store = std::make_unique<pipeline::redis_dedup_store>(r);
+        if (!store->ping()) {
+            // Not fatal: the stage holds batches until Redis answers.
+            logger->warn(
+                "dedup store redis {}:{} db {} (pipeline.dedup.redis_host) does not "
+                "answer yet; batches wait for it",
+                r.host, r.port, r.db);
+        }
+        role->_dedup = std::move(store);
+    } else {
+        pipeline::shared_dedup_window_options w;
+        w.window.max_entries = static_cast<size_t>(p.dedup.max_entries);
+        auto window = std::make_unique<pipeline::shared_dedup_window>(w);
+        role->_snapshot_path = p.dedup.snapshot_path;
+        role->_snapshot_interval_ms = p.dedup.snapshot_interval_ms;
+        if (!role->_snapshot_path.empty()) {
+            auto loaded = window->load(role->_snapshot_path, wall_clock_ms());
+            if (!loaded) {
+                return make_error("pipeline.dedup.snapshot_path: {}", loaded.error().message);
+            }
+            logger->info("dedup window: {} keys restored from {}", *loaded, role->_snapshot_path);
+        }
+        role->_window = window.get();
+        role->_dedup = std::move(window);
+    }
+
+    const int partitions = static_cast<int>(config.kafka.topics.partitions);
+    role->_catalogs = std::make_unique<pipeline::catalog_source>(
+        datasets, [topics, partitions, &config](const pipeline::dataset_catalog& catalog) {
+            if (topics == nullptr) {
+                return;
+            }
+            std::vector<kafka::topic_spec> specs;
+            for (auto& name : catalog.router_topics()) {
+                kafka::topic_spec spec;
+                spec.name = name;
+                spec.partitions = partitions > 0 ? partitions : 1;
+                spec.replication_factor = static_cast<int>(config.kafka.topics.replication_factor);
+                spec.retention_ms = config.kafka.topics.retention_ms;
+                spec.max_message_bytes = config.kafka.topics.max_message_bytes;
+                specs.push_back(std::move(spec));
+            }
+            auto results = topics->create_all(specs);
+            for (size_t i = 0; i < results.size(); ++i) {
+                if (!results[i]) {
+                    logger->warn("router topic '{}': {}", specs[i].name,
+                                 results[i].error().message);
+                }
+            }
+        });
+
+    pipeline::pipeline_runtime_options r;
+    r.bootstrap = std::move(bootstrap);
+    r.group = p.group;
+    r.topics = p.entry_topics;
+    r.workers = static_cast<int>(p.workers);
+    r.ring_capacity = static_cast<size_t>(p.ring_capacity);
+    r.commit_interval = std::chrono::milliseconds(p.commit_interval_ms);
+    r.producer_high_water = static_cast<int>(p.producer_high_water);
+    r.retry_backoff = std::chrono::milliseconds(p.retry_backoff_ms);
+    r.drain_deadline = std::chrono::milliseconds(p.drain_timeout_ms);
+    r.kafka = config.kafka;
+    r.metrics = &metrics;
+    pipeline_role* self = role.get();
+    r.factory = [self](int) -> std::unique_ptr<pipeline::message_processor> {
+        return std::make_unique<pipeline::pipeline_processor>(
+            self->_options, *self->_catalogs, *self->_dedup, *self->_pipeline_metrics,
+            &self->_stopping);
+    };
+    auto runtime = pipeline::pipeline_runtime::start(std::move(r));
+    if (!runtime) {
+        return make_error("pipeline: {}", runtime.error().message);
+    }
+    role->_runtime = std::move(runtime).value();
+    if (role->_window != nullptr && !role->_snapshot_path.empty()) {
+        role->_snapshotter = std::thread([self] { self->snapshot_loop(); });
+    }
+    logger->info("pipeline: consuming [{}] as group '{}', dedup store {}",
+                 fmt::join(p.entry_topics, ", "), p.group, p.dedup.store);
+    return role;
+}
+
+pipeline_role::~pipeline_role() {
+    stop();
+}
+
+void pipeline_role::stop() {
+    _stopping.store(true);
+    if (_runtime) {
+        _runtime->stop();
+        _runtime.reset();
+    }
+    {
+        std::lock_guard lock(_mutex);
+        _wake.notify_all();
+    }
+    if (_snapshotter.joinable()) {
+        _snapshotter.join();
+    }
+    save_snapshot();
+    _snapshot_path.clear();  // saved once
+}
+
+void pipeline_role::snapshot_loop() {
+    set_thread_name("dedup-snap");
+    std::unique_lock lock(_mutex);
+    while (!_stopping.load()) {
+        _wake.wait_for(lock, std::chrono::milliseconds(_snapshot_interval_ms));
+        if (_stopping.load()) {
+            break;
+        }
+        lock.unlock();
+        save_snapshot();
+        lock.lock();
+    }
+}
+
+void pipeline_role::save_snapshot() {
+    if (_window == nullptr || _snapshot_path.empty()) {
+        return;
+    }
+    auto saved = _window->save(_snapshot_path, wall_clock_ms());
+    if (!saved) {
+        log::get("pipeline")->error("dedup snapshot {}: {}", _snapshot_path, saved.error().message);
+    }
+}
+
+}  // namespace obsrv::app

@@ -1,0 +1,60 @@
+#pragma once
+
+// The pipeline role inside obsrvd: builds the dedup store (memory with snapshot, or Redis), the
+// dataset catalog (router topics created as datasets load), one stage chain per worker, and the
+// Kafka runtime that feeds them; stops them in order (runtime first, so every delivered
+// message's dedup keys are committed before the window is saved).
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "common/metrics.h"
+#include "common/result.h"
+#include "common/settings.h"
+#include "dataset/registry.h"
+#include "kafka/topic_admin.h"
+#include "pipeline/dataset_catalog.h"
+#include "pipeline/dedup_store.h"
+#include "pipeline/pipeline_runtime.h"
+#include "pipeline/shared_dedup_window.h"
+#include "pipeline/stage_context.h"
+
+namespace obsrv::app {
+
+class pipeline_role {
+  public:
+    /// `topics` creates router topics (may be null: then they are left to auto-creation).
+    static result<std::unique_ptr<pipeline_role>> start(const settings& config,
+                                                        std::string bootstrap,
+                                                        dataset::registry& datasets,
+                                                        kafka::topic_creator* topics,
+                                                        metrics::registry& metrics);
+    ~pipeline_role();
+    void stop();
+
+    const std::string& group() const { return _group; }
+
+  private:
+    pipeline_role() = default;
+    void snapshot_loop();
+    void save_snapshot();
+
+    std::string _group;
+    std::string _snapshot_path;
+    int64_t _snapshot_interval_ms = 0;
+    pipeline::pipeline_options _options;
+    std::unique_ptr<pipeline::pipeline_metrics> _pipeline_metrics;
+    std::unique_ptr<pipeline::dedup_store> _dedup;
+    pipeline::shared_dedup_window* _window = nullptr;  // _dedup when the store is memory
+    std::unique_ptr<pipeline::catalog_source> _catalogs;
+    std::atomic<bool> _stopping{false};
+    std::unique_ptr<pipeline::pipeline_runtime> _runtime;
+    std::mutex _mutex;
+    std::condition_variable _wake;
+    std::thread _snapshotter;
+};
+
+}  // namespace obsrv::app

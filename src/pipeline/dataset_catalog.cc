@@ -1,0 +1,137 @@
+#include "pipeline/dataset_catalog.h"
+
+#include <fmt/format.h>
+
+#include "common/log.h"
+#include "dataset/snapshot.h"
+
+namespace obsrv::pipeline {
+
+namespace {
+std::shared_ptr<spdlog::logger> logger() {
+    static auto l = log::get("pipeline");
+    return l;
+}
+}  // namespace
+
+std::string dotted_to_pointer(std::string_view dotted) {
+    std::string out;
+    out.reserve(dotted.size() + 1);
+    out.push_back('/');
+    for (char c : dotted) {
+        // JSON-pointer escapes for the characters that mean something there.
+        if (c == '.') {
+            out.push_back('/');
+        } else if (c == '~') {
+            out.append("~0");
+        } else if (c == '/') {
+            out.append("~1");
+        } else {
+            out.push_back(c);
+        }
+    }
+    return out;
+}
+
+std::shared_ptr<const dataset_catalog> dataset_catalog::build(const dataset::snapshot& snapshot,
+                                                              std::vector<std::string>* problems) {
+    auto catalog = std::make_shared<dataset_catalog>();
+    catalog->_version = snapshot.version();
+    for (const auto& ds : snapshot.datasets()) {
+        compiled_dataset c;
+        c.config = ds;
+        if (ds->validation_enabled() && !ds->data_schema.empty()) {
+            auto compiled = schema::compiled_schema::compile(ds->data_schema);
+            if (!compiled) {
+                if (problems != nullptr) {
+                    problems->push_back(fmt::format("dataset '{}' ({}): data_schema: {}",
+                                                    ds->dataset_id, ds->origin,
+                                                    compiled.error().message));
+                }
+                continue;
+            }
+            c.schema = std::move(compiled).value();
+        }
+        const auto& format = ds->dataset_config.keys_config.timestamp_format;
+        const auto& tz = ds->dataset_config.dataset_tz;
+        auto rule = index_timestamp_rule::compile(
+            format.empty() ? std::nullopt : std::optional<std::string_view>(format),
+            tz.empty() ? std::nullopt : std::optional<std::string_view>(tz));
+        if (!rule) {
+            if (problems != nullptr) {
+                problems->push_back(fmt::format("dataset '{}' ({}): dataset_config: {}",
+                                                ds->dataset_id, ds->origin, rule.error().message));
+            }
+            continue;
+        }
+        c.timestamp_rule = std::move(rule).value();
+        if (!c.timestamp_rule.diagnostic().empty() && problems != nullptr) {
+            problems->push_back(fmt::format("dataset '{}' ({}): warning: {}", ds->dataset_id,
+                                            ds->origin, c.timestamp_rule.diagnostic()));
+        }
+        c.extraction_pointer = dotted_to_pointer(ds->extraction_config.extraction_key);
+        c.batch_dedup_pointer = dotted_to_pointer(ds->extraction_config.dedup_config.dedup_key);
+        c.dedup_pointer = dotted_to_pointer(ds->dedup_config.dedup_key);
+        const std::string& ts_key = ds->dataset_config.keys_config.timestamp_key;
+        c.timestamp_in_meta = ts_key.rfind("obsrv_meta.", 0) == 0;
+        c.timestamp_pointer =
+            dotted_to_pointer(c.timestamp_in_meta ? ts_key.substr(11) : std::string_view(ts_key));
+        catalog->_by_id.emplace(ds->dataset_id, std::move(c));
+    }
+    return catalog;
+}
+
+const compiled_dataset* dataset_catalog::find(std::string_view dataset_id) const {
+    auto it = _by_id.find(dataset_id);
+    return it == _by_id.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> dataset_catalog::router_topics() const {
+    std::vector<std::string> topics;
+    for (const auto& [id, c] : _by_id) {
+        if (!c.config->router_config.topic.empty()) {
+            topics.push_back(c.config->router_config.topic);
+        }
+    }
+    return topics;
+}
+
+catalog_source::catalog_source(dataset::registry& registry,
+                               std::function<void(const dataset_catalog&)> on_rebuild)
+    : _on_rebuild(std::move(on_rebuild)) {
+    registry.on_change([this](const dataset::snapshot& s) { rebuild(s); });
+    rebuild(*registry.current());
+}
+
+catalog_source::catalog_source(std::shared_ptr<const dataset_catalog> fixed)
+    : _catalog(std::move(fixed)) {
+    _generation.store(1, std::memory_order_release);
+}
+
+std::shared_ptr<const dataset_catalog> catalog_source::current() const {
+    std::lock_guard lock(_mutex);
+    return _catalog;
+}
+
+void catalog_source::rebuild(const dataset::snapshot& snapshot) {
+    std::vector<std::string> problems;
+    auto catalog = dataset_catalog::build(snapshot, &problems);
+    for (const auto& p : problems) {
+        if (p.find("): warning: ") != std::string::npos) {
+            logger()->warn("{}", p);
+        } else {
+            logger()->error("{} (the dataset is not loaded; its events go to failed)", p);
+        }
+    }
+    logger()->info("{} datasets loaded (snapshot version {})", catalog->size(), snapshot.version());
+    if (_on_rebuild) {
+        _on_rebuild(*catalog);
+    }
+    {
+        std::lock_guard lock(_mutex);
+        _catalog = std::move(catalog);
+    }
+    _generation.fetch_add(1, std::memory_order_acq_rel);
+}
+
+}  // namespace obsrv::pipeline

@@ -1,0 +1,68 @@
+#pragma once
+
+// The unified pipeline's stage chain over one entry-topic message (Obsrv's
+// UnifiedPipelineStreamTask): extractor → validator → dedup → denorm → transformer → router,
+// each stage writing its intermediate topic as Obsrv does (raw, unique, denorm, transform, the
+// dataset's router topic), failures to `failed`, metrics events to `system.events`.
+//
+// Denormalisation and transformations are not implemented yet: those stages pass every event
+// with flag `skipped` (and write their topics), as Obsrv does for datasets without them.
+//
+// Delivery awareness: dedup keys reserved for a message are committed in the store when the
+// runtime reports all its outputs delivered (complete()), or released (abandon()).
+//
+// One processor per worker thread; the catalog source and the dedup store are shared.
+
+#include <atomic>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "pipeline/dataset_catalog.h"
+#include "pipeline/dedup_store.h"
+#include "pipeline/deduplicator.h"
+#include "pipeline/event_validator.h"
+#include "pipeline/extractor.h"
+#include "pipeline/message_processor.h"
+#include "pipeline/router.h"
+#include "pipeline/stage_context.h"
+
+namespace obsrv::pipeline {
+
+class pipeline_processor final : public message_processor {
+  public:
+    /// `stopping` (optional): once true, a dedup store that cannot answer no longer blocks the
+    /// worker; its events pass as unique (counted in dedup_store_bypassed()).
+    pipeline_processor(const pipeline_options& options, const catalog_source& catalogs,
+                       dedup_store& dedup, pipeline_metrics& metrics,
+                       const std::atomic<bool>* stopping = nullptr);
+
+    processing_token process(const input_message& in, std::vector<output_message>& out) override;
+    void complete(processing_token token) override;
+    void abandon(processing_token token) override;
+    void tick(int64_t now_ms, std::vector<output_message>& out) override;
+
+    uint64_t dedup_store_bypassed() const { return _bypassed; }
+
+  private:
+    const dataset_catalog& catalog();
+
+    const pipeline_options& _options;
+    const catalog_source& _catalogs;
+    dedup_store& _dedup;
+    const std::atomic<bool>* _stopping;
+    stage_context _ctx;
+    extractor _extractor;
+    event_validator _validator;
+    deduplicator _deduplicator;
+    router _router;
+
+    std::shared_ptr<const dataset_catalog> _catalog;
+    uint64_t _catalog_generation = 0;
+    std::vector<event_record> _events;
+    std::unordered_map<processing_token, reserved_keys> _pending;
+    processing_token _next_token = 1;
+    uint64_t _bypassed = 0;
+};
+
+}  // namespace obsrv::pipeline

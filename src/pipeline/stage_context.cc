@@ -1,0 +1,80 @@
+#include "pipeline/stage_context.h"
+
+#include "pipeline/envelope.h"
+
+namespace obsrv::pipeline {
+
+namespace {
+
+constexpr std::array<std::string_view, count_status_count> k_count_status_names = {
+    "success", "failed", "skipped", "partial", "ignored"};
+
+}  // namespace
+
+const pipeline_metrics::dataset_counters* pipeline_metrics::counters_for(
+    std::string_view dataset_id) {
+    std::lock_guard lock(_mutex);
+    auto it = _by_dataset.find(std::string(dataset_id));
+    if (it != _by_dataset.end()) {
+        return it->second.get();
+    }
+    auto counters = std::make_unique<dataset_counters>();
+    for (size_t p = 0; p < producer_count; ++p) {
+        for (size_t s = 0; s < count_status_count; ++s) {
+            metrics::counter* c = nullptr;
+            if (_registry != nullptr) {
+                c = &_registry->add_counter(
+                    "obsrv_pipeline_events_total",
+                    "Events handled by each pipeline stage, by dataset and outcome (Obsrv's "
+                    "flags; ignored = dropped because the dataset is not Live).",
+                    {{"dataset", std::string(dataset_id)},
+                     {"stage", std::string(to_string(static_cast<producer>(p)))},
+                     {"status", std::string(k_count_status_names[s])}});
+            } else {
+                _unexported.push_back(std::make_unique<metrics::counter>());
+                c = _unexported.back().get();
+            }
+            (*counters)[p * count_status_count + s] = c;
+        }
+    }
+    auto* raw = counters.get();
+    _by_dataset.emplace(std::string(dataset_id), std::move(counters));
+    return raw;
+}
+
+void stage_context::count(std::string_view dataset_id, producer stage, count_status status,
+                          uint64_t n) {
+    if (_last_counters == nullptr || dataset_id != _last_dataset) {
+        _last_counters = _metrics.counters_for(dataset_id);
+        _last_dataset.assign(dataset_id);
+    }
+    (*_last_counters)[static_cast<size_t>(stage) * count_status_count + static_cast<size_t>(status)]
+        ->inc(n);
+}
+
+void stage_context::fail_event(event_record& r, producer stage, const obsrv_error& error,
+                               std::string_view job, std::string_view functional_error,
+                               bool with_system_event, std::string detailed_message) {
+    r.result = stage_result::failed;
+    r.meta.mark_failed(
+        stage, error.code,
+        detailed_message.empty() ? std::string(error.message) : std::move(detailed_message),
+        now_ms);
+    const auto& ds = *r.dataset->config;
+    std::string payload;
+    payload.reserve(r.json.size() + 512);
+    write_failed_event(payload, ds.dataset_id, r.json, r.meta);
+    emit(options.failed_topic, std::move(payload));
+    count(r, stage, count_status::failed);
+    if (with_system_event) {
+        const system_event_error e{stage,      stage_status::failed, functional_error,
+                                   error.code, error.message,        "critical",
+                                   int64_t{1}};
+        const pipeline_stats stats = stats_from_meta(r.meta);
+        emit_system_event(make_system_event(
+            {job, stage, ds.dataset_id, dataset::to_string(ds.type), r.meta.source}, &e, &stats,
+            now_ms));
+    }
+}
+
+}  // namespace obsrv::pipeline

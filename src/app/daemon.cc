@@ -387,12 +387,14 @@ void daemon::stop(std::chrono::steady_clock::time_point deadline) {
         _gateway->stop(deadline);
         _gateway.reset();
     }
+    // The dataset watcher stops before the pipeline goes: its reload callbacks rebuild the
+    // pipeline's catalog.
+    if (_datasets) {
+        _datasets->stop();
+    }
     if (_pipeline) {
         _pipeline->stop();
         _pipeline.reset();
-    }
-    if (_datasets) {
-        _datasets->stop();
     }
     if (_admin) {
         _admin->stop();

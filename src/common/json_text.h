@@ -5,6 +5,7 @@
 // copies each event of a batch as sent. Also the big-number patch that lets simdjson check text
 // holding numbers it refuses but JSON.parse and Jackson accept.
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -29,6 +30,23 @@ struct member_span {
     std::string_view raw_key;  // between the quotes, escapes as sent
     std::string_view value;    // exactly the value's bytes
 };
+
+/// The whole member as sent: `"key":value` (raw_key points just past the opening quote).
+inline std::string_view member_text(const member_span& m) noexcept {
+    const char* begin = m.raw_key.data() - 1;
+    return {begin, static_cast<size_t>(m.value.data() + m.value.size() - begin)};
+}
+
+/// `s` without JSON whitespace at either end.
+inline std::string_view trim(std::string_view s) noexcept {
+    while (!s.empty() && is_ws(s.front())) {
+        s.remove_prefix(1);
+    }
+    while (!s.empty() && is_ws(s.back())) {
+        s.remove_suffix(1);
+    }
+    return s;
+}
 
 /// Iterates the members of the object that starts at `p` ('{', leading whitespace allowed).
 class member_cursor {

@@ -7,19 +7,7 @@
 
 namespace obsrv::pipeline {
 
-namespace {
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && json_text::is_ws(s.front())) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && json_text::is_ws(s.back())) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 void write_stage_message(std::string& out, std::string_view dataset_id, std::string_view event_json,
                          const obsrv_meta& meta) {
@@ -80,10 +68,10 @@ void write_failed_message(std::string& out, std::span<const std::string_view> me
 
 void write_routed_event(std::string& out, std::string_view event_json, const obsrv_meta& meta,
                         const index_ts& index_ts) {
-    std::string_view body = trim(event_json);
+    std::string_view body = json_text::trim(event_json);
     // body is "{...}": copy up to the closing brace, then add our members.
     body.remove_suffix(1);
-    body = trim(body);
+    body = json_text::trim(body);
     out.append(body);
     if (body.size() > 1) {
         out.push_back(',');

@@ -13,22 +13,6 @@ namespace {
 using simdjson::dom::element;
 using simdjson::dom::element_type;
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && json_text::is_ws(s.front())) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && json_text::is_ws(s.back())) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
-// The raw `"key":value` text of a member.
-std::string_view member_text(const json_text::member_span& m) {
-    const char* begin = m.raw_key.data() - 1;
-    return {begin, static_cast<size_t>(m.value.data() + m.value.size() - begin)};
-}
-
 // Unescapes one JSON-pointer token ("~1" → "/", "~0" → "~").
 std::string pointer_token(std::string_view token) {
     std::string out;
@@ -62,13 +46,13 @@ bool scan_top_level(std::string_view text, top_level& out) {
         }
         if (json_text::raw_key_equals(m.raw_key, "event")) {
             out.event_raw = m.value;
-            out.event_member = member_text(m);
+            out.event_member = json_text::member_text(m);
             continue;
         }
         if (json_text::raw_key_equals(m.raw_key, "dataset")) {
             out.dataset_raw = m.value;
         }
-        out.members_without_meta_and_event.push_back(member_text(m));
+        out.members_without_meta_and_event.push_back(json_text::member_text(m));
     }
     return !cursor.failed();
 }
@@ -116,7 +100,7 @@ bool key_text(element value, std::string& out) {
 }
 
 bool raw_at_pointer(std::string_view text, std::string_view pointer, std::string_view& out) {
-    std::string_view current = trim(text);
+    std::string_view current = json_text::trim(text);
     while (!pointer.empty()) {
         pointer.remove_prefix(1);  // '/'
         const size_t slash = pointer.find('/');

@@ -54,12 +54,6 @@ std::optional<int64_t> parse_int64(std::string_view raw) {
     return std::nullopt;
 }
 
-std::string_view member_text(const json_text::member_span& m) {
-    // raw_key points just past the opening quote; the member runs to the end of the value.
-    const char* begin = m.raw_key.data() - 1;
-    return {begin, static_cast<size_t>(m.value.data() + m.value.size() - begin)};
-}
-
 void append_int(std::string& out, int64_t v) {
     char buf[24];
     auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
@@ -232,7 +226,7 @@ bool read_obsrv_meta(std::string_view text, obsrv_meta& out) {
                 if (prod && status) {
                     out.set_flag(*prod, *status);
                 } else {
-                    out.other_flags.push_back(member_text(f));
+                    out.other_flags.push_back(json_text::member_text(f));
                 }
             }
         } else if (k == "timespans" && !v.empty() && v.front() == '{') {
@@ -244,7 +238,7 @@ bool read_obsrv_meta(std::string_view text, obsrv_meta& out) {
                 if (prod && ms) {
                     out.set_timespan(*prod, *ms);
                 } else {
-                    out.other_timespans.push_back(member_text(t));
+                    out.other_timespans.push_back(json_text::member_text(t));
                 }
             }
         } else if (k == "error") {
@@ -260,7 +254,7 @@ bool read_obsrv_meta(std::string_view text, obsrv_meta& out) {
         } else if (k == "data_version" && (number = parse_int64(v))) {
             out.data_version = number;
         } else {
-            out.other_members.push_back(member_text(m));
+            out.other_members.push_back(json_text::member_text(m));
         }
     }
     return !cursor.failed();

@@ -247,7 +247,11 @@ bool unescape_json_string(std::string_view raw, std::string& out) {
     for (std::size_t i = 0; i < raw.size(); ++i) {
         const char c = raw[i];
         if (c != '\\') {
-            out += c;
+            // Copy the run up to the next escape at once.
+            const std::size_t next = raw.find('\\', i);
+            const std::size_t stop = next == std::string_view::npos ? raw.size() : next;
+            out.append(raw.data() + i, stop - i);
+            i = stop - 1;
             continue;
         }
         if (++i >= raw.size()) {
@@ -303,8 +307,13 @@ bool unescape_json_string(std::string_view raw, std::string& out) {
 }
 
 bool raw_key_equals(std::string_view raw, std::string_view text) {
+    // An escape is longer than what it stands for: a shorter raw key never matches, and one of
+    // the same length matches only byte for byte, without escapes.
+    if (raw.size() <= text.size()) {
+        return raw == text && raw.find('\\') == std::string_view::npos;
+    }
     if (raw.find('\\') == std::string_view::npos) {
-        return raw == text;
+        return false;
     }
     thread_local std::string buf;
     return unescape_json_string(raw, buf) && buf == text;

@@ -9,7 +9,21 @@ namespace obsrv {
 void append_json_string(std::string& out, std::string_view text) {
     static constexpr char k_hex[] = "0123456789abcdef";
     out += '"';
-    for (char c : text) {
+    // Runs that need no escape are appended at once.
+    const auto plain = [](char c) {
+        return static_cast<unsigned char>(c) >= 0x20 && c != '"' && c != '\\';
+    };
+    for (size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (plain(c)) {
+            size_t end = i + 1;
+            while (end < text.size() && plain(text[end])) {
+                ++end;
+            }
+            out.append(text.data() + i, end - i);
+            i = end - 1;
+            continue;
+        }
         auto u = static_cast<unsigned char>(c);
         switch (c) {
             case '"':

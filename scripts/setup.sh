@@ -10,7 +10,7 @@ packages=(
   # libraries
   librdkafka-dev liburing-dev libsimdjson-dev libxxhash-dev libmimalloc-dev
   libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev libre2-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libhiredis-dev libabsl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libhiredis-dev libabsl-dev libssl-dev
   # time zone database read by abseil (indexTS dataset_tz)
   tzdata
   # tests and operations: kcat checks the embedded broker from outside,

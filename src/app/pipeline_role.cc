@@ -26,6 +26,7 @@ pipeline::pipeline_options stage_options(const pipeline_settings& p) {
     o.denorm_topic = p.denorm_topic;
     o.transform_topic = p.transform_topic;
     o.failed_topic = p.failed_topic;
+    o.transform_failed_topic = p.transform_failed_topic;
     o.system_events_topic = p.system_events_topic;
     o.write_raw = p.write_raw;
     o.write_unique = p.write_unique;
@@ -85,8 +86,12 @@ result<std::unique_ptr<pipeline_role>> pipeline_role::start(const settings& conf
     }
 
     const int partitions = static_cast<int>(config.kafka.topics.partitions);
+    // Directory mode: the configuration stands for Obsrv's system_settings table.
+    dataset::system_settings system;
+    system.encryption_secret_key = config.datasets.encryption_secret_key;
     role->_catalogs = std::make_unique<pipeline::catalog_source>(
-        datasets, [topics, partitions, &config](const pipeline::dataset_catalog& catalog) {
+        datasets, std::move(system),
+        [topics, partitions, &config](const pipeline::dataset_catalog& catalog) {
             if (topics == nullptr) {
                 return;
             }

@@ -169,6 +169,12 @@ const std::array k_keys = {
              "Reload datasets when a file in datasets.dir changes (inotify); SIGHUP always "
              "reloads.",
              0, 0},
+    key_spec{"datasets.encryption_secret_key",
+             OBSRV_FIELD(std::string, datasets.encryption_secret_key), "",
+             "Stands for Obsrv's system_settings encryptionSecretKey: the AES key (its UTF-8 "
+             "bytes; 16, 24 or 32 of them) of the transformer's encrypt transformations. Empty: "
+             "datasets with an encrypt transformation are not loaded.",
+             0, 0},
 
     key_spec{"pipeline.workers", OBSRV_FIELD(int64_t, pipeline.workers), "0",
              "Pipeline worker threads (pipe-0, ...), each with its own stage chain and Kafka "
@@ -192,6 +198,11 @@ const std::array k_keys = {
     key_spec{"pipeline.failed_topic", OBSRV_FIELD(std::string, pipeline.failed_topic), "failed",
              "Where failed events go (Obsrv's failed, duplicate, invalid and batch-failed "
              "outputs are all this topic).",
+             0, 0},
+    key_spec{"pipeline.transform_failed_topic",
+             OBSRV_FIELD(std::string, pipeline.transform_failed_topic), "transform.failed",
+             "Where events a Strict transformation failed go (ERR_TRANSFORM_1023; Obsrv's "
+             "output.transform.failed.topic).",
              0, 0},
     key_spec{"pipeline.system_events_topic", OBSRV_FIELD(std::string, pipeline.system_events_topic),
              "system.events", "Topic of Obsrv METRIC system events.", 0, 0},

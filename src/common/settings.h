@@ -48,6 +48,7 @@ struct gateway_settings {
 struct datasets_settings {
     std::string dir;
     bool watch = false;
+    std::string encryption_secret_key;  // Obsrv's system_settings encryptionSecretKey
 };
 
 struct pipeline_dedup_settings {
@@ -70,6 +71,7 @@ struct pipeline_settings {
     std::string denorm_topic;
     std::string transform_topic;
     std::string failed_topic;
+    std::string transform_failed_topic;
     std::string system_events_topic;
     bool write_raw = true;
     bool write_unique = true;

@@ -33,8 +33,9 @@ std::string dotted_to_pointer(std::string_view dotted) {
     return out;
 }
 
-std::shared_ptr<const dataset_catalog> dataset_catalog::build(const dataset::snapshot& snapshot,
-                                                              std::vector<std::string>* problems) {
+std::shared_ptr<const dataset_catalog> dataset_catalog::build(
+    const dataset::snapshot& snapshot, const dataset::system_settings& settings,
+    std::vector<std::string>* problems) {
     auto catalog = std::make_shared<dataset_catalog>();
     catalog->_version = snapshot.version();
     for (const auto& ds : snapshot.datasets()) {
@@ -69,6 +70,15 @@ std::shared_ptr<const dataset_catalog> dataset_catalog::build(const dataset::sna
             problems->push_back(fmt::format("dataset '{}' ({}): warning: {}", ds->dataset_id,
                                             ds->origin, c.timestamp_rule.diagnostic()));
         }
+        auto transformations = compile_transformations(*ds, settings);
+        if (!transformations) {
+            if (problems != nullptr) {
+                problems->push_back(fmt::format("dataset '{}' ({}): {}", ds->dataset_id, ds->origin,
+                                                transformations.error().message));
+            }
+            continue;
+        }
+        c.transformations = std::move(transformations).value();
         c.extraction_pointer = dotted_to_pointer(ds->extraction_config.extraction_key);
         c.batch_dedup_pointer = dotted_to_pointer(ds->extraction_config.dedup_config.dedup_key);
         c.dedup_pointer = dotted_to_pointer(ds->dedup_config.dedup_key);
@@ -96,9 +106,9 @@ std::vector<std::string> dataset_catalog::router_topics() const {
     return topics;
 }
 
-catalog_source::catalog_source(dataset::registry& registry,
+catalog_source::catalog_source(dataset::registry& registry, dataset::system_settings settings,
                                std::function<void(const dataset_catalog&)> on_rebuild)
-    : _on_rebuild(std::move(on_rebuild)) {
+    : _settings(std::move(settings)), _on_rebuild(std::move(on_rebuild)) {
     registry.on_change([this](const dataset::snapshot& s) { rebuild(s); });
     rebuild(*registry.current());
 }
@@ -115,7 +125,7 @@ std::shared_ptr<const dataset_catalog> catalog_source::current() const {
 
 void catalog_source::rebuild(const dataset::snapshot& snapshot) {
     std::vector<std::string> problems;
-    auto catalog = dataset_catalog::build(snapshot, &problems);
+    auto catalog = dataset_catalog::build(snapshot, _settings, &problems);
     for (const auto& p : problems) {
         if (p.find("): warning: ") != std::string::npos) {
             logger()->warn("{}", p);

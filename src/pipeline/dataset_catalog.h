@@ -1,10 +1,13 @@
 #pragma once
 
 // What the pipeline's stages need of each dataset, prepared once per registry snapshot: the
-// dataset config, its compiled JSON schema, its router timestamp rule, and its JSON pointers
-// (Obsrv's dotted paths, "a.b" → "/a/b"). A dataset whose schema or timestamp format cannot be
-// honoured is left out with a logged reason naming the dataset and the problem: its events then
-// fail with ERR_EXT_1005 (dataset configuration missing) rather than pass unchecked.
+// dataset config, its compiled JSON schema, its router timestamp rule, its transformations, and
+// its JSON pointers (Obsrv's dotted paths, "a.b" → "/a/b"). A dataset whose schema, timestamp
+// format or transformations cannot be honoured is left out with a logged reason naming the
+// dataset and the problem: its events then fail with ERR_EXT_1005 (dataset configuration
+// missing) rather than pass unchecked or untransformed.
+//
+// Platform-wide settings (Obsrv's system_settings: the encryption key) come with each build.
 //
 // Immutable once built; shared by the workers through catalog_source, which swaps in a new
 // catalog when the registry publishes a snapshot.
@@ -20,7 +23,9 @@
 
 #include "dataset/model.h"
 #include "dataset/registry.h"
+#include "dataset/system_settings.h"
 #include "pipeline/index_timestamp.h"
+#include "pipeline/transformation_plan.h"
 #include "schema/validator.h"
 
 namespace obsrv::pipeline {
@@ -33,6 +38,8 @@ struct compiled_dataset {
     /// Null when the validator skips the dataset (validation off, or no schema).
     std::shared_ptr<const schema::compiled_schema> schema;
     index_timestamp_rule timestamp_rule;
+    /// Empty when the transformer skips the dataset.
+    transformation_plan transformations;
     std::string extraction_pointer;   // extraction_config.extraction_key
     std::string batch_dedup_pointer;  // extraction_config.dedup_config.dedup_key
     std::string dedup_pointer;        // dedup_config.dedup_key
@@ -46,6 +53,7 @@ class dataset_catalog {
     /// Compiles every dataset of `snapshot`; datasets that cannot be compiled are left out and
     /// described in `problems` ("dataset 'x': ...").
     static std::shared_ptr<const dataset_catalog> build(const dataset::snapshot& snapshot,
+                                                        const dataset::system_settings& settings,
                                                         std::vector<std::string>* problems);
 
     /// By dataset_id (the `dataset` member of pipeline messages); nullptr when unknown.
@@ -69,8 +77,8 @@ class dataset_catalog {
 class catalog_source {
   public:
     /// `on_rebuild` (optional) runs after each rebuild with the new catalog (topic creation).
-    explicit catalog_source(dataset::registry& registry,
-                            std::function<void(const dataset_catalog&)> on_rebuild = nullptr);
+    catalog_source(dataset::registry& registry, dataset::system_settings settings,
+                   std::function<void(const dataset_catalog&)> on_rebuild = nullptr);
     /// A fixed catalog (tests, benchmarks).
     explicit catalog_source(std::shared_ptr<const dataset_catalog> fixed);
 
@@ -84,6 +92,7 @@ class catalog_source {
     mutable std::mutex _mutex;
     std::shared_ptr<const dataset_catalog> _catalog;
     std::atomic<uint64_t> _generation{0};
+    dataset::system_settings _settings;
     std::function<void(const dataset_catalog&)> _on_rebuild;
 };
 

@@ -36,6 +36,12 @@ inline constexpr obsrv_error dedup_key_not_text{"ERR_DEDUP_1008",
 inline constexpr obsrv_error index_key_missing{
     "ERR_ROUTER_1019",
     "Unable to index data as the timestamp key is missing or blank or not a datetime value"};
+inline constexpr obsrv_error transform_unknown_error{
+    "ERR_TRANSFORM_1022", "Unable to evaluate the transformation expression function"};
+inline constexpr obsrv_error transformation_failed{
+    "ERR_TRANSFORM_1023", "Atleast one mandatory transformation has failed"};
+inline constexpr obsrv_error transformation_field_missing{
+    "ERR_TRANSFORM_1024", "Transformation field is either missing or blank"};
 }  // namespace errors
 
 }  // namespace obsrv::pipeline

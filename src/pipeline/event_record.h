@@ -22,9 +22,11 @@ enum class stage_result : uint8_t {
 
 struct event_record {
     const compiled_dataset* dataset = nullptr;
-    simdjson::dom::element event;  // the event object (parsed)
-    std::string_view json;         // its bytes as received, or `rewritten`
-    std::string rewritten;         // DiscardNewFields: the event without the unknown fields
+    /// The event object as parsed by the extractor; the transformer parses its rewrite again
+    /// when that may change what the router reads (timestamp key, obsrv_meta, indexTS).
+    simdjson::dom::element event;
+    std::string_view json;  // its bytes as received, or `rewritten`
+    std::string rewritten;  // the event as a stage rewrote it (DiscardNewFields, transformer)
     obsrv_meta meta;
     stage_result result = stage_result::pass;
 };

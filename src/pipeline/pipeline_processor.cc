@@ -110,12 +110,7 @@ processing_token pipeline_processor::process(const input_message& in,
         }
     }
     stage_output(_options.write_denorm, _options.denorm_topic);
-    for (event_record& r : _events) {
-        if (r.result == stage_result::pass) {
-            r.meta.mark(producer::transformer, stage_status::skipped, _ctx.now_ms);
-            _ctx.count(r, producer::transformer, count_status::skipped);
-        }
-    }
+    _transformer.process(_events, _ctx);
     stage_output(_options.write_transform, _options.transform_topic);
 
     for (event_record& r : _events) {

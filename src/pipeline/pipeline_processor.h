@@ -5,8 +5,9 @@
 // each stage writing its intermediate topic as Obsrv does (raw, unique, denorm, transform, the
 // dataset's router topic), failures to `failed`, metrics events to `system.events`.
 //
-// Denormalisation and transformations are not implemented yet: those stages pass every event
-// with flag `skipped` (and write their topics), as Obsrv does for datasets without them.
+// Denormalisation is not implemented yet: that stage passes every event with flag `skipped`
+// (and writes its topic), as Obsrv does for datasets without it. Transformer failures go to
+// `transform.failed` (pipeline_options.transform_failed_topic).
 //
 // Delivery awareness: dedup keys reserved for a message are committed in the store when the
 // runtime reports all its outputs delivered (complete()), or released (abandon()).
@@ -26,6 +27,7 @@
 #include "pipeline/message_processor.h"
 #include "pipeline/router.h"
 #include "pipeline/stage_context.h"
+#include "pipeline/transformer.h"
 
 namespace obsrv::pipeline {
 
@@ -55,6 +57,7 @@ class pipeline_processor final : public message_processor {
     extractor _extractor;
     event_validator _validator;
     deduplicator _deduplicator;
+    transformer _transformer;
     router _router;
 
     std::shared_ptr<const dataset_catalog> _catalog;

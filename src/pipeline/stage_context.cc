@@ -52,20 +52,25 @@ void stage_context::count(std::string_view dataset_id, producer stage, count_sta
         ->inc(n);
 }
 
-void stage_context::fail_event(event_record& r, producer stage, const obsrv_error& error,
-                               std::string_view job, std::string_view functional_error,
-                               bool with_system_event, std::string detailed_message) {
+void stage_context::mark_failed(event_record& r, producer stage, const obsrv_error& error,
+                                const std::string& topic, std::string detailed_message) {
     r.result = stage_result::failed;
     r.meta.mark_failed(
         stage, error.code,
         detailed_message.empty() ? std::string(error.message) : std::move(detailed_message),
         now_ms);
-    const auto& ds = *r.dataset->config;
     std::string payload;
     payload.reserve(r.json.size() + 512);
-    write_failed_event(payload, ds.dataset_id, r.json, r.meta);
-    emit(options.failed_topic, std::move(payload));
+    write_failed_event(payload, r.dataset->config->dataset_id, r.json, r.meta);
+    emit(topic, std::move(payload));
     count(r, stage, count_status::failed);
+}
+
+void stage_context::fail_event(event_record& r, producer stage, const obsrv_error& error,
+                               std::string_view job, std::string_view functional_error,
+                               bool with_system_event, std::string detailed_message) {
+    mark_failed(r, stage, error, options.failed_topic, std::move(detailed_message));
+    const auto& ds = *r.dataset->config;
     if (with_system_event) {
         const system_event_error e{stage,      stage_status::failed, functional_error,
                                    error.code, error.message,        "critical",

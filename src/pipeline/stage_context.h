@@ -27,6 +27,8 @@ struct pipeline_options {
     std::string denorm_topic = "denorm";
     std::string transform_topic = "transform";
     std::string failed_topic = "failed";
+    /// Events a Strict transformation failed (ERR_TRANSFORM_1023).
+    std::string transform_failed_topic = "transform.failed";
     std::string system_events_topic = "system.events";
     /// Intermediate topics can be switched off (the chain still runs; the router's dataset
     /// topic, failed and system.events are always written).
@@ -80,6 +82,11 @@ class stage_context {
         emit(options.system_events_topic, std::move(payload));
     }
 
+    /// markFailed of an extracted event: the failed-shaped message to `topic`, counted as
+    /// failed; no system event.
+    void mark_failed(event_record& r, producer stage, const obsrv_error& error,
+                     const std::string& topic, std::string detailed_message = {});
+
     /// markFailure of an extracted event: `failed` message + the failure system event
     /// (error level critical, count 1, pipeline_stats from the flags).
     void fail_event(event_record& r, producer stage, const obsrv_error& error, std::string_view job,
@@ -101,6 +108,7 @@ class stage_context {
 namespace jobs {
 inline constexpr std::string_view extractor = "ExtractorJob";
 inline constexpr std::string_view preprocessor = "PipelinePreprocessorJob";
+inline constexpr std::string_view transformer = "TransformerJob";
 inline constexpr std::string_view router = "DruidRouterJob";
 }  // namespace jobs
 

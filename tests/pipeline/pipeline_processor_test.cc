@@ -58,7 +58,8 @@ class PipelineProcessorTest : public ::testing::Test {
         }
         auto snapshot = dataset::snapshot::build(std::move(all), 1);
         std::vector<std::string> problems;
-        _catalogs = std::make_unique<catalog_source>(dataset_catalog::build(*snapshot, &problems));
+        _catalogs =
+            std::make_unique<catalog_source>(dataset_catalog::build(*snapshot, {}, &problems));
         ASSERT_TRUE(problems.empty()) << problems.front();
         _processor = std::make_unique<pipeline_processor>(_options, *_catalogs, _dedup, _metrics);
     }

@@ -1,5 +1,7 @@
 #include "pipeline/dataset_catalog.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "common/log.h"
@@ -12,6 +14,31 @@ std::shared_ptr<spdlog::logger> logger() {
     static auto l = log::get("pipeline");
     return l;
 }
+// The denorm fields of `ds` into `c`; false (with the reason in `problems`) when one cannot
+// be honoured.
+bool compile_denorm(const dataset::dataset& ds, compiled_dataset& c,
+                    std::vector<std::string>* problems) {
+    const auto& denorm = ds.denorm_config;
+    for (size_t i = 0; i < denorm.denorm_fields.size(); ++i) {
+        const dataset::denorm_field& field = denorm.denorm_fields[i];
+        if (!field.jsonata_expr.empty()) {
+            if (problems != nullptr) {
+                problems->push_back(fmt::format(
+                    "dataset '{}' ({}): denorm_config.denorm_fields[{}].jsonata_expr: JSONata "
+                    "expressions are not supported yet; give the key's path as denorm_key",
+                    ds.dataset_id, ds.origin, i));
+            }
+            return false;
+        }
+        compiled_denorm_field f;
+        f.config = &field;
+        f.key_pointer = dotted_to_pointer(field.denorm_key);
+        f.where = master_location{denorm.redis_db_host, denorm.redis_db_port, field.redis_db};
+        c.denorm_fields.push_back(std::move(f));
+    }
+    return true;
+}
+
 }  // namespace
 
 std::string dotted_to_pointer(std::string_view dotted) {
@@ -86,7 +113,28 @@ std::shared_ptr<const dataset_catalog> dataset_catalog::build(
         c.timestamp_in_meta = ts_key.rfind("obsrv_meta.", 0) == 0;
         c.timestamp_pointer =
             dotted_to_pointer(c.timestamp_in_meta ? ts_key.substr(11) : std::string_view(ts_key));
-        catalog->_by_id.emplace(ds->dataset_id, std::move(c));
+        if (!compile_denorm(*ds, c, problems)) {
+            continue;
+        }
+        if (ds->type == dataset::dataset_type::master) {
+            const auto& cache = ds->dataset_config.cache_config;
+            c.data_key_pointer = dotted_to_pointer(ds->dataset_config.keys_config.data_key);
+            c.cache_location =
+                master_location{cache.redis_db_host, cache.redis_db_port, cache.redis_db};
+            if (ds->dataset_config.keys_config.data_key.empty() && problems != nullptr) {
+                problems->push_back(
+                    fmt::format("dataset '{}' ({}): warning: master dataset without "
+                                "dataset_config.keys_config.data_key: its records fail with "
+                                "ERR_MASTER_DATA_1017",
+                                ds->dataset_id, ds->origin));
+            }
+        }
+        auto [it, inserted] = catalog->_by_id.emplace(ds->dataset_id, std::move(c));
+        const compiled_dataset& stored = it->second;
+        if (inserted && stored.config->type == dataset::dataset_type::master &&
+            stored.config->is_live() && !stored.config->router_config.topic.empty()) {
+            catalog->_master_by_topic.emplace(stored.config->router_config.topic, &stored);
+        }
     }
     return catalog;
 }
@@ -104,6 +152,20 @@ std::vector<std::string> dataset_catalog::router_topics() const {
         }
     }
     return topics;
+}
+
+std::vector<std::string> dataset_catalog::master_topics() const {
+    std::vector<std::string> topics;
+    for (const auto& [topic, c] : _master_by_topic) {
+        topics.push_back(topic);
+    }
+    std::sort(topics.begin(), topics.end());
+    return topics;
+}
+
+const compiled_dataset* dataset_catalog::find_master_by_topic(std::string_view topic) const {
+    auto it = _master_by_topic.find(topic);
+    return it == _master_by_topic.end() ? nullptr : it->second;
 }
 
 catalog_source::catalog_source(dataset::registry& registry, dataset::system_settings settings,

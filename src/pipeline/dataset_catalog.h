@@ -1,11 +1,13 @@
 #pragma once
 
 // What the pipeline's stages need of each dataset, prepared once per registry snapshot: the
-// dataset config, its compiled JSON schema, its router timestamp rule, its transformations, and
-// its JSON pointers (Obsrv's dotted paths, "a.b" → "/a/b"). A dataset whose schema, timestamp
-// format or transformations cannot be honoured is left out with a logged reason naming the
-// dataset and the problem: its events then fail with ERR_EXT_1005 (dataset configuration
-// missing) rather than pass unchecked or untransformed.
+// dataset config, its compiled JSON schema, its router timestamp rule, its transformations, its
+// denorm fields, and its JSON pointers (Obsrv's dotted paths, "a.b" → "/a/b"). A dataset whose
+// schema, timestamp format or transformations cannot be honoured is left out with a logged
+// reason naming the dataset and the problem: its events then fail with ERR_EXT_1005 (dataset
+// configuration missing) rather than pass unchecked or untransformed. So is a dataset whose
+// denorm fields compute their key with `jsonata_expr` (JSONata is not supported yet): its
+// events would otherwise pass without the master data they ask for.
 //
 // Platform-wide settings (Obsrv's system_settings: the encryption key) come with each build.
 //
@@ -25,6 +27,7 @@
 #include "dataset/registry.h"
 #include "dataset/system_settings.h"
 #include "pipeline/index_timestamp.h"
+#include "pipeline/master_data_store.h"
 #include "pipeline/transformation_plan.h"
 #include "schema/validator.h"
 
@@ -32,6 +35,14 @@ namespace obsrv::pipeline {
 
 /// Obsrv's JSONUtil.getKey path: dots become JSON-pointer separators ("a.b" → "/a/b").
 std::string dotted_to_pointer(std::string_view dotted);
+
+/// One denorm field, ready for lookups: where its key is in the event and where its master
+/// records are (denorm_config.redis_db_host/port and the field's redis_db, as Obsrv reads them).
+struct compiled_denorm_field {
+    const dataset::denorm_field* config = nullptr;  // owned by compiled_dataset::config
+    std::string key_pointer;                        // denorm_key
+    master_location where;
+};
 
 struct compiled_dataset {
     std::shared_ptr<const dataset::dataset> config;
@@ -46,6 +57,11 @@ struct compiled_dataset {
     std::string timestamp_pointer;    // dataset_config.keys_config.timestamp_key
     /// timestamp_key starts with "obsrv_meta.": read from the message's obsrv_meta.
     bool timestamp_in_meta = false;
+    /// denorm_config.denorm_fields; empty: the denormalizer skips the dataset.
+    std::vector<compiled_denorm_field> denorm_fields;
+    /// Master datasets: keys_config.data_key and dataset_config.cache_config.
+    std::string data_key_pointer;
+    master_location cache_location;
 };
 
 class dataset_catalog {
@@ -62,6 +78,10 @@ class dataset_catalog {
     uint64_t version() const { return _version; }
     /// Router topics of all datasets (to create them at start and on reload).
     std::vector<std::string> router_topics() const;
+    /// Router topics of the Live master datasets, sorted: what the cache indexer consumes.
+    std::vector<std::string> master_topics() const;
+    /// The Live master dataset whose router topic is `topic`; nullptr when none.
+    const compiled_dataset* find_master_by_topic(std::string_view topic) const;
 
   private:
     struct string_hash {
@@ -69,6 +89,9 @@ class dataset_catalog {
         size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
     };
     std::unordered_map<std::string, compiled_dataset, string_hash, std::equal_to<>> _by_id;
+    // Points into _by_id (its nodes never move).
+    std::unordered_map<std::string, const compiled_dataset*, string_hash, std::equal_to<>>
+        _master_by_topic;
     uint64_t _version = 0;
 };
 

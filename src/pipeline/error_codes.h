@@ -33,6 +33,15 @@ inline constexpr obsrv_error schema_validation_failed{"ERR_PP_1013",
 inline constexpr obsrv_error no_dedup_key{"ERR_DEDUP_1007", "No dedup key found or missing data"};
 inline constexpr obsrv_error dedup_key_not_text{"ERR_DEDUP_1008",
                                                 "Dedup key value is not a String or Text"};
+inline constexpr obsrv_error denorm_key_missing{
+    "ERR_DENORM_1014",
+    "No denorm key or transformation expr found or missing data for the specified key"};
+inline constexpr obsrv_error denorm_key_not_text{"ERR_DENORM_1015",
+                                                 "Denorm key value is not a String or Number"};
+inline constexpr obsrv_error denorm_data_not_found{"ERR_DENORM_1016",
+                                                   "Denorm data not found for the given key"};
+inline constexpr obsrv_error missing_master_data_key{"ERR_MASTER_DATA_1017",
+                                                     "Master dataset configuration key is missing"};
 inline constexpr obsrv_error index_key_missing{
     "ERR_ROUTER_1019",
     "Unable to index data as the timestamp key is missing or blank or not a datetime value"};

@@ -22,7 +22,8 @@ struct input_message {
     std::string_view value;
     int32_t partition = 0;
     int64_t offset = 0;
-    int64_t timestamp_ms = 0;  // the record's Kafka timestamp
+    int64_t timestamp_ms = 0;     // the record's Kafka timestamp
+    std::string_view topic = {};  // where it was consumed from
 };
 
 /// One message to produce (no key, no headers: as Obsrv's sinks write them).
@@ -33,6 +34,11 @@ struct output_message {
 
 /// Identifies what process() left pending on delivery (dedup reservations). 0 = nothing.
 using processing_token = uint64_t;
+
+/// Returned by process() when it could not handle the message and must see it again (a store
+/// that does not answer while the runtime stops): its outputs are dropped, its offset is never
+/// committed, so after a restart (or by the partition's next owner) it is processed again.
+inline constexpr processing_token k_not_processed = ~processing_token{0};
 
 class message_processor {
   public:

@@ -5,6 +5,7 @@
 
 #include "common/log.h"
 #include "pipeline/envelope.h"
+#include "pipeline/memory_master_store.h"
 
 namespace obsrv::pipeline {
 
@@ -34,7 +35,8 @@ class pass_all_store final : public dedup_store {
 
 pipeline_processor::pipeline_processor(const pipeline_options& options,
                                        const catalog_source& catalogs, dedup_store& dedup,
-                                       pipeline_metrics& metrics, const std::atomic<bool>* stopping)
+                                       pipeline_metrics& metrics, const std::atomic<bool>* stopping,
+                                       master_data_store* master_data)
     : _options(options),
       _catalogs(catalogs),
       _dedup(dedup),
@@ -42,6 +44,8 @@ pipeline_processor::pipeline_processor(const pipeline_options& options,
       _ctx(options, metrics),
       _extractor(&dedup),
       _deduplicator(dedup),
+      _own_master_data(master_data == nullptr ? std::make_unique<memory_master_store>() : nullptr),
+      _denormalizer(master_data != nullptr ? *master_data : *_own_master_data),
       _router(options) {}
 
 const dataset_catalog& pipeline_processor::catalog() {
@@ -103,11 +107,16 @@ processing_token pipeline_processor::process(const input_message& in,
     }
     stage_output(_options.write_unique, _options.unique_topic);
 
-    for (event_record& r : _events) {
-        if (r.result == stage_result::pass) {
-            r.meta.mark(producer::denorm, stage_status::skipped, _ctx.now_ms);
-            _ctx.count(r, producer::denorm, count_status::skipped);
+    if (!denormalize()) {
+        // Stopping while the master-data store does not answer: nothing of this message is
+        // written and its dedup keys are freed; its offset stays uncommitted.
+        out.clear();
+        if (!reserved.empty()) {
+            const auto probes = reserved.probes();
+            _dedup.release(probes);
         }
+        _ctx.out = nullptr;
+        return k_not_processed;
     }
     stage_output(_options.write_denorm, _options.denorm_topic);
     _transformer.process(_events, _ctx);
@@ -126,6 +135,25 @@ processing_token pipeline_processor::process(const input_message& in,
     const processing_token token = _next_token++;
     _pending.emplace(token, std::move(reserved));
     return token;
+}
+
+bool pipeline_processor::denormalize() {
+    int64_t backoff_ms = 50;
+    bool warned = false;
+    while (!_denormalizer.process(_events, _ctx)) {
+        if (_stopping != nullptr && _stopping->load(std::memory_order_relaxed)) {
+            return false;
+        }
+        if (!warned) {
+            log::get("pipeline")
+                ->warn("master data store unavailable; holding the batch and retrying");
+            warned = true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
+        backoff_ms = std::min<int64_t>(backoff_ms * 2, 1000);
+        _ctx.now_ms = wall_clock_ms();
+    }
+    return true;
 }
 
 void pipeline_processor::complete(processing_token token) {

@@ -192,6 +192,7 @@ class pipeline_worker::state {
         in.partition = message->partition;
         in.offset = message->offset;
         in.timestamp_ms = rd_kafka_message_timestamp(message, nullptr);
+        in.topic = slot.topic;
         _out.clear();
         const processing_token token = _processor->process(in, _out);
         const int64_t offset = message->offset;
@@ -203,6 +204,14 @@ class pipeline_worker::state {
         input->ticket = tracker->progress.start(offset);
         input->token = token;
         input->outstanding = static_cast<uint32_t>(_out.size());
+        if (token == k_not_processed) {
+            // Never finishes: the partition's committable offset stays below it until the
+            // input is abandoned (stop or revoke), so it is processed again later.
+            input->outstanding = 1;
+            link(input);
+            ++_not_processed;
+            return;
+        }
         link(input);
         if (_out.empty()) {
             finish(input);  // nothing to deliver: complete at once, never skipped
@@ -328,7 +337,8 @@ class pipeline_worker::state {
     }
 
     bool idle() const {
-        return _live_count == 0 && _retries.empty() && _producer->queue_length() == 0;
+        // Inputs the processor could not handle never finish: they do not hold up a drain.
+        return _live_count == _not_processed && _retries.empty() && _producer->queue_length() == 0;
     }
 
     size_t live_count() const { return _live_count; }
@@ -390,6 +400,10 @@ class pipeline_worker::state {
                 in->tracker->slot->finished.fetch_add(1, std::memory_order_release);
                 in->tracker = nullptr;
                 unlink(in);
+                if (in->token == k_not_processed) {
+                    --_not_processed;
+                    _inputs.release(in);  // it has no outputs to come back
+                }
             }
             in = next;
         }
@@ -455,6 +469,7 @@ class pipeline_worker::state {
     record_pool<output_record> _outputs;
     input_record* _live_head = nullptr;
     size_t _live_count = 0;
+    size_t _not_processed = 0;  // live inputs process() returned k_not_processed for
     std::vector<partition_tracker*> _trackers;
     std::vector<retry_entry> _retries;  // min-heap on (due_ms, seq)
     uint64_t _retry_seq = 0;
@@ -534,7 +549,7 @@ void pipeline_worker::wait(std::chrono::milliseconds timeout) {
 }
 
 void pipeline_worker::run() {
-    set_thread_name(fmt::format("pipe-{}", _config.index));
+    set_thread_name(fmt::format("{}-{}", _config.thread_prefix, _config.index));
     state& s = *_state;
     auto next_tick = steady::now() + _config.tick_interval;
     for (;;) {

@@ -36,6 +36,7 @@ struct worker_config {
     int producer_high_water = 50000;
     std::chrono::milliseconds retry_backoff{1000};
     std::chrono::milliseconds tick_interval{100};
+    std::string thread_prefix = "pipe";  // thread "<prefix>-<index>"
 };
 
 class pipeline_worker {

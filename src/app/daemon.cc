@@ -375,6 +375,9 @@ void daemon::register_admin_routes() {
                       w.begin_object().key("groups").begin_array();
                       if (_pipeline) {
                           w.value(_pipeline->group());
+                          if (auto indexer = _pipeline->indexer_group(); !indexer.empty()) {
+                              w.value(indexer);
+                          }
                       }
                       w.end_array().end_object();
                       return json_response(200, w.take());

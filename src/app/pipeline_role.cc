@@ -1,13 +1,16 @@
 #include "app/pipeline_role.h"
 
 #include <chrono>
+#include <unistd.h>
 
 #include <fmt/ranges.h>
 
 #include "common/log.h"
 #include "common/thread_name.h"
+#include "pipeline/memory_master_store.h"
 #include "pipeline/pipeline_processor.h"
 #include "pipeline/redis_dedup_store.h"
+#include "pipeline/redis_master_store.h"
 
 namespace obsrv::app {
 
@@ -85,6 +88,20 @@ result<std::unique_ptr<pipeline_role>> pipeline_role::start(const settings& conf
         role->_dedup = std::move(window);
     }
 
+    const auto& md = p.master_data;
+    if (md.store == "redis") {
+        pipeline::redis_master_store_options m;
+        m.host_override = md.redis_host;
+        m.port_override = md.redis_port;
+        m.connect_timeout = std::chrono::milliseconds(md.redis_timeout_ms);
+        m.command_timeout = std::chrono::milliseconds(md.redis_timeout_ms);
+        m.cache_max_entries = static_cast<size_t>(p.denorm.cache_max_entries);
+        m.cache_ttl = std::chrono::milliseconds(p.denorm.cache_ttl_ms);
+        role->_master_data = std::make_unique<pipeline::redis_master_store>(std::move(m));
+    } else {
+        role->_master_data = std::make_unique<pipeline::memory_master_store>();
+    }
+
     const int partitions = static_cast<int>(config.kafka.topics.partitions);
     // Directory mode: the configuration stands for Obsrv's system_settings table.
     dataset::system_settings system;
@@ -130,8 +147,35 @@ result<std::unique_ptr<pipeline_role>> pipeline_role::start(const settings& conf
     r.factory = [self](int) -> std::unique_ptr<pipeline::message_processor> {
         return std::make_unique<pipeline::pipeline_processor>(
             self->_options, *self->_catalogs, *self->_dedup, *self->_pipeline_metrics,
-            &self->_stopping);
+            &self->_stopping, self->_master_data.get());
     };
+    // The indexer's runtime: started by update_indexer() once there are master topics.
+    role->_indexer_enabled = md.indexer;
+    role->_registry = &metrics;
+    role->_indexer_options.failed_topic = md.failed_topic;
+    role->_indexer_options.stats_topic = md.stats_topic;
+    role->_indexer_options.system_events_topic = p.system_events_topic;
+    pipeline::pipeline_runtime_options ir = r;
+    ir.group = md.group;
+    if (md.store != "redis") {
+        // Every process keeps all the master data: a group of its own, read from the start.
+        char host[256] = {};
+        ::gethostname(host, sizeof host - 1);
+        ir.group = fmt::format("{}-{}-{}-{}", md.group, host, ::getpid(), wall_clock_ms());
+    }
+    ir.workers = static_cast<int>(md.workers);
+    ir.metric_prefix = "obsrv_cache_indexer";
+    ir.client_role = "cache-indexer";
+    ir.thread_prefix = "cidx";
+    ir.factory = [self](int) -> std::unique_ptr<pipeline::message_processor> {
+        return std::make_unique<pipeline::master_data_indexer>(
+            self->_indexer_options, *self->_catalogs, *self->_master_data, *self->_pipeline_metrics,
+            self->_registry, &self->_stopping);
+    };
+    role->_indexer_runtime_options = std::move(ir);
+    // After the catalog source's own callback (registered first): the new catalog is current.
+    datasets.on_change([self](const dataset::snapshot&) { self->update_indexer(); });
+
     auto runtime = pipeline::pipeline_runtime::start(std::move(r));
     if (!runtime) {
         return make_error("pipeline: {}", runtime.error().message);
@@ -140,9 +184,44 @@ result<std::unique_ptr<pipeline_role>> pipeline_role::start(const settings& conf
     if (role->_window != nullptr && !role->_snapshot_path.empty()) {
         role->_snapshotter = std::thread([self] { self->snapshot_loop(); });
     }
-    logger->info("pipeline: consuming [{}] as group '{}', dedup store {}",
-                 fmt::join(p.entry_topics, ", "), p.group, p.dedup.store);
+    logger->info("pipeline: consuming [{}] as group '{}', dedup store {}, master data store {}",
+                 fmt::join(p.entry_topics, ", "), p.group, p.dedup.store, md.store);
+    role->update_indexer();
     return role;
+}
+
+void pipeline_role::update_indexer() {
+    static const auto logger = log::get("pipeline");
+    if (!_indexer_enabled || _stopping.load()) {
+        return;
+    }
+    std::vector<std::string> topics = _catalogs->current()->master_topics();
+    std::lock_guard lock(_indexer_mutex);
+    if (_stopping.load()) {
+        return;  // stop() ran meanwhile: start nothing new
+    }
+    if (_indexer) {
+        _indexer->subscribe(std::move(topics));  // the runtime ignores an unchanged list
+        return;
+    }
+    if (topics.empty()) {
+        return;  // no master dataset yet
+    }
+    pipeline::pipeline_runtime_options options = _indexer_runtime_options;
+    options.topics = topics;
+    auto indexer = pipeline::pipeline_runtime::start(std::move(options));
+    if (!indexer) {
+        logger->error("cache indexer: {} (master data is not indexed)", indexer.error().message);
+        return;
+    }
+    _indexer = std::move(indexer).value();
+    logger->info("cache indexer: consuming [{}] as group '{}'", fmt::join(topics, ", "),
+                 _indexer->options().group);
+}
+
+std::string pipeline_role::indexer_group() const {
+    std::lock_guard lock(_indexer_mutex);
+    return _indexer ? _indexer->options().group : std::string();
 }
 
 pipeline_role::~pipeline_role() {
@@ -154,6 +233,13 @@ void pipeline_role::stop() {
     if (_runtime) {
         _runtime->stop();
         _runtime.reset();
+    }
+    {
+        std::lock_guard lock(_indexer_mutex);
+        if (_indexer) {
+            _indexer->stop();
+            _indexer.reset();
+        }
     }
     {
         std::lock_guard lock(_mutex);

@@ -279,6 +279,60 @@ const std::array k_keys = {
              OBSRV_FIELD(int64_t, pipeline.dedup.redis_timeout_ms), "1000",
              "redis store: connect and command timeout.", 1, 60'000},
 
+    key_spec{"pipeline.denorm.cache_max_entries",
+             OBSRV_FIELD(int64_t, pipeline.denorm.cache_max_entries), "100000",
+             "redis master-data store: master records the denormalizer keeps in process, in "
+             "front of Redis (records found only; the oldest go first). 0: no cache.",
+             0, 100'000'000},
+    key_spec{"pipeline.denorm.cache_ttl_ms", OBSRV_FIELD(int64_t, pipeline.denorm.cache_ttl_ms),
+             "30000",
+             "redis master-data store: how long a cached master record is used before it is "
+             "read from Redis again (a change made by another indexer shows after this).",
+             1, k_hour_ms},
+    key_spec{"pipeline.master_data.store", OBSRV_FIELD(std::string, pipeline.master_data.store),
+             "memory",
+             "Where master-data records live, for the denormalizer and the cache indexer: "
+             "memory (in this process, rebuilt from the master datasets' topics at every "
+             "start) or redis (Obsrv's: the host and port of each dataset's denorm_config / "
+             "cache_config, the db of its denorm field / master dataset).",
+             0, 0, "memory|redis"},
+    key_spec{"pipeline.master_data.redis_host",
+             OBSRV_FIELD(std::string, pipeline.master_data.redis_host), "",
+             "redis store: host used for every dataset instead of its redis_db_host (Obsrv's "
+             "names, like valkey-denorm-headless.redis.svc.cluster.local, only resolve in its "
+             "cluster). Empty: the dataset's host, or 127.0.0.1 when it has none.",
+             0, 0},
+    key_spec{"pipeline.master_data.redis_port",
+             OBSRV_FIELD(int64_t, pipeline.master_data.redis_port), "0",
+             "redis store: port used for every dataset instead of its redis_db_port. 0: the "
+             "dataset's.",
+             0, k_max_port},
+    key_spec{"pipeline.master_data.redis_timeout_ms",
+             OBSRV_FIELD(int64_t, pipeline.master_data.redis_timeout_ms), "1000",
+             "redis store: connect and command timeout.", 1, 60'000},
+    key_spec{"pipeline.master_data.indexer", OBSRV_FIELD(bool, pipeline.master_data.indexer),
+             "true",
+             "Run the cache indexer in the pipeline role: consume the topics of the Live master "
+             "datasets and upsert their records into the master-data store (Obsrv's "
+             "CacheIndexerJob).",
+             0, 0},
+    key_spec{"pipeline.master_data.group", OBSRV_FIELD(std::string, pipeline.master_data.group),
+             "cache-indexer-group",
+             "Consumer group of the cache indexer (redis store). With the memory store every "
+             "process needs every record, so the group is this name + host + pid + start time, "
+             "read from the beginning.",
+             0, 0},
+    key_spec{"pipeline.master_data.workers", OBSRV_FIELD(int64_t, pipeline.master_data.workers),
+             "1", "Cache indexer worker threads (cidx-0, ...).", 1, 64},
+    key_spec{"pipeline.master_data.failed_topic",
+             OBSRV_FIELD(std::string, pipeline.master_data.failed_topic), "masterdata.failed",
+             "Where master records without their data_key go (ERR_MASTER_DATA_1017).", 0, 0},
+    key_spec{"pipeline.master_data.stats_topic",
+             OBSRV_FIELD(std::string, pipeline.master_data.stats_topic), "masterdata.stats",
+             "One {dataset, obsrv_meta} message per indexed record (obsrv 2.0's master-data "
+             "stats). Empty: none.",
+             0, 0},
+
     key_spec{"shutdown.timeout_ms", OBSRV_FIELD(int64_t, shutdown.timeout_ms), "15000",
              "Upper bound for a clean stop after SIGINT/SIGTERM (flush producers, commit "
              "offsets); past it the process exits with status 3. A second signal exits at once.",

@@ -62,6 +62,23 @@ struct pipeline_dedup_settings {
     int64_t redis_timeout_ms = 0;
 };
 
+struct pipeline_denorm_settings {
+    int64_t cache_max_entries = 0;
+    int64_t cache_ttl_ms = 0;
+};
+
+struct pipeline_master_data_settings {
+    std::string store;       // memory|redis
+    std::string redis_host;  // empty: the dataset's
+    int64_t redis_port = 0;  // 0: the dataset's
+    int64_t redis_timeout_ms = 0;
+    bool indexer = true;
+    std::string group;
+    int64_t workers = 0;
+    std::string failed_topic;
+    std::string stats_topic;
+};
+
 struct pipeline_settings {
     int64_t workers = 0;  // 0: one per core
     std::string group;
@@ -86,6 +103,8 @@ struct pipeline_settings {
     int64_t retry_backoff_ms = 0;
     int64_t drain_timeout_ms = 0;
     pipeline_dedup_settings dedup;
+    pipeline_denorm_settings denorm;
+    pipeline_master_data_settings master_data;
 };
 
 struct shutdown_settings {

@@ -18,41 +18,42 @@
 namespace obsrv::pipeline {
 namespace detail {
 
-runtime_probe::runtime_probe(metrics::registry& r, int workers)
+runtime_probe::runtime_probe(metrics::registry& r, int workers, std::string metric_prefix)
     : registry(r),
-      consumed_messages(r.add_counter("obsrv_pipeline_consumed_messages_total",
+      prefix(std::move(metric_prefix)),
+      consumed_messages(r.add_counter(prefix + "_consumed_messages_total",
                                       "Messages consumed from the entry topics")),
-      consumed_bytes(r.add_counter("obsrv_pipeline_consumed_bytes_total",
+      consumed_bytes(r.add_counter(prefix + "_consumed_bytes_total",
                                    "Payload bytes consumed from the entry topics")),
-      delivery_errors(r.add_counter("obsrv_pipeline_delivery_errors_total",
+      delivery_errors(r.add_counter(prefix + "_delivery_errors_total",
                                     "Output messages whose delivery failed (each is retried)")),
-      delivery_retries(r.add_counter("obsrv_pipeline_delivery_retries_total",
+      delivery_retries(r.add_counter(prefix + "_delivery_retries_total",
                                      "Output messages produced again after a failed delivery")),
       committed_offsets(r.add_counter(
-          "obsrv_pipeline_committed_offsets_total",
+          prefix + "_committed_offsets_total",
           "Entry-topic messages covered by offsets the group coordinator acknowledged")),
-      commit_errors(r.add_counter("obsrv_pipeline_commit_errors_total",
-                                  "Partition offset commits that failed")),
+      commit_errors(
+          r.add_counter(prefix + "_commit_errors_total", "Partition offset commits that failed")),
       abandoned_inputs(
-          r.add_counter("obsrv_pipeline_abandoned_inputs_total",
+          r.add_counter(prefix + "_abandoned_inputs_total",
                         "Inputs given up at shutdown or revoke before all outputs were delivered")),
-      rebalances(r.add_counter("obsrv_pipeline_rebalances_total",
+      rebalances(r.add_counter(prefix + "_rebalances_total",
                                "Partition assignments and revocations served")),
-      inflight_inputs(r.add_gauge("obsrv_pipeline_inflight_inputs",
+      inflight_inputs(r.add_gauge(prefix + "_inflight_inputs",
                                   "Inputs processed whose outputs are not all delivered yet")),
-      paused_partitions(r.add_gauge("obsrv_pipeline_paused_partitions",
+      paused_partitions(r.add_gauge(prefix + "_paused_partitions",
                                     "Partitions paused because their worker is backed up")),
       assigned_partitions(
-          r.add_gauge("obsrv_pipeline_assigned_partitions", "Entry-topic partitions assigned")) {
+          r.add_gauge(prefix + "_assigned_partitions", "Entry-topic partitions assigned")) {
     for (int w = 0; w < workers; ++w) {
-        ring_depth.push_back(&r.add_gauge("obsrv_pipeline_worker_ring_depth",
+        ring_depth.push_back(&r.add_gauge(prefix + "_worker_ring_depth",
                                           "Messages queued for a pipeline worker",
                                           {{"worker", std::to_string(w)}}));
     }
 }
 
 metrics::counter& runtime_probe::produced(std::string_view topic) {
-    return registry.add_counter("obsrv_pipeline_produced_messages_total",
+    return registry.add_counter(prefix + "_produced_messages_total",
                                 "Output messages delivered, by topic",
                                 {{"topic", std::string(topic)}});
 }
@@ -152,10 +153,11 @@ class pipeline_runtime::impl {
             _own_registry = std::make_unique<metrics::registry>();
             _options.metrics = _own_registry.get();
         }
-        _probe = std::make_unique<detail::runtime_probe>(*_options.metrics, _options.workers);
+        _probe = std::make_unique<detail::runtime_probe>(*_options.metrics, _options.workers,
+                                                         _options.metric_prefix);
         _lag = std::make_shared<detail::lag_table>();
         _options.metrics->add_dynamic_family(
-            "obsrv_pipeline_consumer_lag_messages",
+            _options.metric_prefix + "_consumer_lag_messages",
             "Messages behind the high watermark from the committed offset, per assigned "
             "partition",
             metrics::metric_type::gauge, [lag = _lag] {
@@ -176,8 +178,9 @@ class pipeline_runtime::impl {
             config.producer_high_water = _options.producer_high_water;
             config.retry_backoff = _options.retry_backoff;
             config.tick_interval = k_tick_interval;
+            config.thread_prefix = _options.thread_prefix;
             auto producer = kafka::producer_options(_options.kafka, _options.bootstrap,
-                                                    fmt::format("pipeline-{}", w));
+                                                    fmt::format("{}-{}", _options.client_role, w));
             auto worker = detail::pipeline_worker::create(config, std::move(producer),
                                                           std::move(processor), *_probe);
             if (!worker) {
@@ -198,8 +201,8 @@ class pipeline_runtime::impl {
         // is the eager protocol's contract (cooperative assignors need incremental calls).
         overrides["partition.assignment.strategy"] = "range,roundrobin";
         overrides["queued.max.messages.kbytes"] = std::to_string(_options.fetch_queue_kbytes);
-        auto consumer_options = kafka::consumer_options(_options.kafka, _options.bootstrap,
-                                                        "pipeline", _options.group, overrides);
+        auto consumer_options = kafka::consumer_options(
+            _options.kafka, _options.bootstrap, _options.client_role, _options.group, overrides);
         consumer_options.rebalance = &impl::on_rebalance;
         consumer_options.opaque = this;
         auto consumer = kafka::make_client(consumer_options);
@@ -223,6 +226,7 @@ class pipeline_runtime::impl {
             return make_error("pipeline: cannot subscribe to {}: {}",
                               fmt::join(_options.topics, ","), rd_kafka_err2str(err));
         }
+        _subscribed = _options.topics;
         for (auto& worker : _workers) {
             worker->start();
         }
@@ -249,6 +253,12 @@ class pipeline_runtime::impl {
 
     const pipeline_runtime_options& options() const { return _options; }
 
+    void request_subscription(std::vector<std::string> topics) {
+        std::lock_guard lock(_subscription_mutex);
+        _pending_topics = std::move(topics);
+        _subscription_changed.store(true, std::memory_order_release);
+    }
+
   private:
     struct topic_table {
         std::string name;
@@ -258,10 +268,13 @@ class pipeline_runtime::impl {
     // ---- consumer thread ----------------------------------------------------------------
 
     void run() {
-        set_thread_name("pipe-consumer");
+        set_thread_name(_options.thread_prefix + "-consumer");
         rd_kafka_t* rk = _consumer.get();
         auto next_commit = steady::now() + _options.commit_interval;
         while (!_stop.load(std::memory_order_acquire)) {
+            if (_subscription_changed.exchange(false, std::memory_order_acq_rel)) {
+                apply_subscription();
+            }
             flush_outboxes();
             resume_drained();
             const bool backed_up = _paused_count > 0 || _outbox_count > 0;
@@ -290,6 +303,32 @@ class pipeline_runtime::impl {
     }
 
     bool stopping() const { return _stop.load(std::memory_order_relaxed); }
+
+    /// The new topic list: librdkafka rebalances, and the rebalance callback revokes (finishes
+    /// and commits) the partitions of the topics left.
+    void apply_subscription() {
+        std::vector<std::string> topics;
+        {
+            std::lock_guard lock(_subscription_mutex);
+            topics = _pending_topics;
+        }
+        if (topics == _subscribed) {
+            return;
+        }
+        partition_list_ptr list(rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));
+        for (const auto& topic : topics) {
+            rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
+        }
+        if (auto err = topics.empty() ? rd_kafka_unsubscribe(_consumer.get())
+                                      : rd_kafka_subscribe(_consumer.get(), list.get())) {
+            logger()->error("{}: cannot subscribe to {}: {}", _options.client_role,
+                            fmt::join(topics, ","), rd_kafka_err2str(err));
+            return;
+        }
+        logger()->info("{}: consuming [{}] (was [{}])", _options.client_role,
+                       fmt::join(topics, ", "), fmt::join(_subscribed, ", "));
+        _subscribed = std::move(topics);
+    }
 
     void dispatch(rd_kafka_message_t* message) {
         if (message->err) {
@@ -753,6 +792,12 @@ class pipeline_runtime::impl {
 
     // consumer thread
     std::vector<topic_table> _tables;
+    std::vector<std::string> _subscribed;  // consumer thread (and open())
+
+    // Any thread → consumer thread.
+    std::mutex _subscription_mutex;
+    std::vector<std::string> _pending_topics;
+    std::atomic<bool> _subscription_changed{false};
     std::vector<std::unique_ptr<partition_slot>> _slots;  // active and revoked-not-released
     std::vector<std::deque<work_item>> _outbox;           // per worker, see enqueue()
     std::vector<std::vector<partition_slot*>> _paused;    // per worker
@@ -788,6 +833,10 @@ void pipeline_runtime::stop() {
 
 const pipeline_runtime_options& pipeline_runtime::options() const {
     return _impl->options();
+}
+
+void pipeline_runtime::subscribe(std::vector<std::string> topics) {
+    _impl->request_subscription(std::move(topics));
 }
 
 }  // namespace obsrv::pipeline

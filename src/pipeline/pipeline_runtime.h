@@ -64,6 +64,12 @@ struct pipeline_runtime_options {
     kafka_settings kafka;
     metrics::registry* metrics = nullptr;  // nullptr: a private registry
     processor_factory factory;             // one processor per worker
+    /// Names, so that several runtimes can share a process and a metrics registry: metric
+    /// names start with metric_prefix, Kafka client ids end in client_role, threads are
+    /// "<thread_prefix>-consumer" and "<thread_prefix>-<n>".
+    std::string metric_prefix = "obsrv_pipeline";
+    std::string client_role = "pipeline";
+    std::string thread_prefix = "pipe";
 };
 
 class pipeline_runtime {
@@ -84,6 +90,12 @@ class pipeline_runtime {
     void stop();
 
     const pipeline_runtime_options& options() const;
+
+    /// Replaces the subscription (a rebalance follows: partitions of topics no longer
+    /// subscribed are finished and committed as at a revoke). Applied by the consumer thread
+    /// within a poll interval; any thread may call it. An empty list unsubscribes (the runtime
+    /// idles until the next call).
+    void subscribe(std::vector<std::string> topics);
 
     class impl;
 

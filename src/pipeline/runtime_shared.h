@@ -67,13 +67,15 @@ struct work_item {
 
 /// The runtime's metrics, registered once at start; updated lock-free from every thread.
 struct runtime_probe {
-    runtime_probe(metrics::registry& registry, int workers);
+    /// Metric names start with `metric_prefix` ("obsrv_pipeline").
+    runtime_probe(metrics::registry& registry, int workers, std::string metric_prefix);
 
     /// The produced-messages counter of `topic`; registers it (mutex) the first time a worker
     /// sees the topic, never per message.
     metrics::counter& produced(std::string_view topic);
 
     metrics::registry& registry;
+    const std::string prefix;
     metrics::counter& consumed_messages;
     metrics::counter& consumed_bytes;
     metrics::counter& delivery_errors;

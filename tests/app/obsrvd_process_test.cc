@@ -268,9 +268,11 @@ TEST_F(obsrvd_running, obsrvctl_groups_shows_committed_end_and_lag) {
     // The running pipeline's group is listed too (obsrvd reports it; --group adds others).
     EXPECT_THAT(
         r.out,
-        HasSubstr(R"({"groups":[{"group":"ctl-group","total_lag":7,"partitions":[{"topic":)"
+        HasSubstr(R"({"group":"ctl-group","total_lag":7,"partitions":[{"topic":)"
                   R"("system.telemetry.events","partition":1,"committed":5,"end":12,"lag":7}]})"));
     EXPECT_THAT(r.out, HasSubstr(R"({"group":"unified-pipeline-group",)"));
+    // And the cache indexer's (memory store: a group of this process's own).
+    EXPECT_THAT(r.out, HasSubstr(R"({"group":"cache-indexer-group-)"));
     auto human = s_instance->ctl({"groups", "--group", "ctl-group"});
     ASSERT_EQ(human.status, 0) << human.err;
     EXPECT_THAT(human.out, HasSubstr("group ctl-group: total lag 7"));

@@ -5,13 +5,20 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
-#include <functional>
 #include <unistd.h>
 
 #include <xxhash.h>
 
 namespace obsrv::pipeline {
 namespace {
+
+constexpr size_t k_min_slots = 1024;
+// Periods are never negative: the queue of keys restored from a snapshot.
+constexpr int64_t k_restored_period = -1;
+
+inline size_t home_slot(const dedup_key& key, size_t mask) {
+    return static_cast<size_t>(key.low) & mask;  // XXH3 bits: already uniform
+}
 
 constexpr char k_magic[8] = {'O', 'B', 'S', 'D', 'E', 'D', 'U', 'P'};
 constexpr uint32_t k_format_version = 1;
@@ -60,103 +67,201 @@ dedup_window::dedup_window(dedup_window_options options) : _options(options) {
     _options.max_entries = std::max<size_t>(1, _options.max_entries);
 }
 
-void dedup_window::push_expiry(const dedup_key& key, int64_t expires_ms) {
-    _heap.push_back({expires_ms, key});
-    std::push_heap(_heap.begin(), _heap.end(), std::greater<>());
-    compact_expiry_heap();
+// ---- the table --------------------------------------------------------------------------
+
+dedup_window::slot* dedup_window::find(const dedup_key& key) {
+    if (_slots.empty()) {
+        return nullptr;
+    }
+    // Never full (grown past 7/10), so the probe always meets an empty slot.
+    for (size_t i = home_slot(key, _mask);; i = (i + 1) & _mask) {
+        slot& s = _slots[i];
+        if (s.state == slot_state::empty) {
+            return nullptr;
+        }
+        if (s.key == key) {
+            return &s;
+        }
+    }
 }
 
-bool dedup_window::pop_current(expiry_item& out) {
-    while (!_heap.empty()) {
-        std::pop_heap(_heap.begin(), _heap.end(), std::greater<>());
-        expiry_item item = _heap.back();
-        _heap.pop_back();
-        auto it = _entries.find(item.key);
-        if (it != _entries.end() && it->second.expires_ms == item.expires_ms) {
+const dedup_window::slot* dedup_window::find(const dedup_key& key) const {
+    return const_cast<dedup_window*>(this)->find(key);
+}
+
+dedup_window::slot& dedup_window::insert(const dedup_key& key) {
+    if (_slots.empty() || (_size + 1) * 10 > _slots.size() * 7) {
+        grow();
+    }
+    size_t i = home_slot(key, _mask);
+    while (_slots[i].state != slot_state::empty) {
+        i = (i + 1) & _mask;
+    }
+    _slots[i].key = key;
+    ++_size;
+    return _slots[i];
+}
+
+void dedup_window::grow() {
+    std::vector<slot> old = std::move(_slots);
+    _slots.assign(std::max(k_min_slots, old.size() * 2), slot{});
+    _mask = _slots.size() - 1;
+    for (const slot& s : old) {
+        if (s.state == slot_state::empty) {
+            continue;
+        }
+        size_t i = home_slot(s.key, _mask);
+        while (_slots[i].state != slot_state::empty) {
+            i = (i + 1) & _mask;
+        }
+        _slots[i] = s;
+    }
+}
+
+void dedup_window::erase(slot& victim) {
+    // Backward-shift deletion: the entries after the hole that may live in it move up, so
+    // no tombstones build up under churn.
+    size_t hole = static_cast<size_t>(&victim - _slots.data());
+    for (size_t j = (hole + 1) & _mask; _slots[j].state != slot_state::empty; j = (j + 1) & _mask) {
+        const size_t home = home_slot(_slots[j].key, _mask);
+        // Stays when its home is cyclically within (hole, j].
+        const bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+        if (!stays) {
+            _slots[hole] = _slots[j];
+            hole = j;
+        }
+    }
+    _slots[hole] = slot{};
+    --_size;
+}
+
+// ---- expiry order -----------------------------------------------------------------------
+
+void dedup_window::push_expiry(const dedup_key& key, int64_t expires_ms, int64_t period_ms) {
+    if (_last_queue >= _queues.size() || _queues[_last_queue].period_ms != period_ms) {
+        auto it = std::find_if(_queues.begin(), _queues.end(),
+                               [&](const expiry_queue& q) { return q.period_ms == period_ms; });
+        if (it == _queues.end()) {
+            _queues.push_back(expiry_queue{period_ms, {}});
+            it = _queues.end() - 1;
+        }
+        _last_queue = static_cast<size_t>(it - _queues.begin());
+    }
+    _queues[_last_queue].items.push_back({expires_ms, key});
+    ++_queued;
+    compact_expiry_queues();
+}
+
+bool dedup_window::is_current(const expiry_item& item) const {
+    const slot* s = find(item.key);
+    return s != nullptr && s->expires_ms == item.expires_ms;
+}
+
+bool dedup_window::pop_oldest(expiry_item& out) {
+    for (;;) {
+        expiry_queue* oldest = nullptr;
+        for (auto& q : _queues) {
+            if (!q.items.empty() && (oldest == nullptr || q.items.front().expires_ms <
+                                                              oldest->items.front().expires_ms)) {
+                oldest = &q;
+            }
+        }
+        if (oldest == nullptr) {
+            return false;
+        }
+        const expiry_item item = oldest->items.front();
+        oldest->items.pop_front();
+        --_queued;
+        if (is_current(item)) {
             out = item;
             return true;
         }
     }
-    return false;
 }
 
-void dedup_window::compact_expiry_heap() {
-    // Released and re-reserved keys leave stale items behind; rebuilding when
-    // they outnumber the live ones keeps the heap within 2x the entries.
-    if (_heap.size() <= 2 * _entries.size() + 1024) {
+void dedup_window::compact_expiry_queues() {
+    // Released and re-reserved keys leave stale items behind; dropping them when they
+    // outnumber the live ones keeps the queues within 2x the entries.
+    if (_queued <= 2 * _size + 1024) {
         return;
     }
-    _heap.clear();
-    _heap.reserve(_entries.size());
-    for (const auto& [key, e] : _entries) {
-        _heap.push_back({e.expires_ms, key});
+    _queued = 0;
+    for (auto& q : _queues) {
+        std::erase_if(q.items, [this](const expiry_item& item) { return !is_current(item); });
+        _queued += q.items.size();
     }
-    std::make_heap(_heap.begin(), _heap.end(), std::greater<>());
+    std::erase_if(_queues, [](const expiry_queue& q) { return q.items.empty(); });
+    _last_queue = 0;
 }
+
+// ---- operations -------------------------------------------------------------------------
 
 dedup_verdict dedup_window::check_and_reserve(const dedup_key& key, int64_t now_ms,
                                               int64_t period_ms) {
-    const int64_t expires_ms = now_ms + std::max<int64_t>(0, period_ms);
-    auto it = _entries.find(key);
-    if (it != _entries.end()) {
-        if (it->second.expires_ms > now_ms) {
+    period_ms = std::max<int64_t>(0, period_ms);
+    const int64_t expires_ms = now_ms + period_ms;
+    if (slot* s = find(key)) {
+        if (s->expires_ms > now_ms) {
             ++_stats.duplicates;
             return dedup_verdict::duplicate;
         }
         // Expired but not swept yet: the key starts a new window.
-        it->second = entry{expires_ms, false};
+        s->expires_ms = expires_ms;
+        s->state = slot_state::reserved;
         ++_stats.expired;
         ++_stats.reserved;
-        push_expiry(key, expires_ms);
+        push_expiry(key, expires_ms, period_ms);
         return dedup_verdict::unique;
     }
-    while (_entries.size() >= _options.max_entries) {
+    while (_size >= _options.max_entries) {
         expiry_item oldest;
-        if (!pop_current(oldest)) {
+        if (!pop_oldest(oldest)) {
             break;
         }
-        _entries.erase(oldest.key);
+        erase(*find(oldest.key));
         if (oldest.expires_ms <= now_ms) {
             ++_stats.expired;
         } else {
             ++_stats.evicted;
         }
     }
-    _entries.emplace(key, entry{expires_ms, false});
+    slot& s = insert(key);
+    s.expires_ms = expires_ms;
+    s.state = slot_state::reserved;
     ++_stats.reserved;
-    push_expiry(key, expires_ms);
+    push_expiry(key, expires_ms, period_ms);
     return dedup_verdict::unique;
 }
 
 void dedup_window::commit(const dedup_key& key) {
-    auto it = _entries.find(key);
-    if (it != _entries.end() && !it->second.committed) {
-        it->second.committed = true;
+    slot* s = find(key);
+    if (s != nullptr && s->state == slot_state::reserved) {
+        s->state = slot_state::committed;
         ++_stats.committed;
     }
 }
 
 void dedup_window::release(const dedup_key& key) {
-    auto it = _entries.find(key);
-    if (it != _entries.end() && !it->second.committed) {
-        _entries.erase(it);
+    slot* s = find(key);
+    if (s != nullptr && s->state == slot_state::reserved) {
+        erase(*s);
         ++_stats.released;
     }
 }
 
 size_t dedup_window::expire(int64_t now_ms) {
     size_t dropped = 0;
-    while (!_heap.empty() && _heap.front().expires_ms <= now_ms) {
-        expiry_item item;
-        if (!pop_current(item)) {
-            break;
+    for (auto& q : _queues) {
+        while (!q.items.empty() && q.items.front().expires_ms <= now_ms) {
+            const expiry_item item = q.items.front();
+            q.items.pop_front();
+            --_queued;
+            slot* s = find(item.key);
+            if (s != nullptr && s->expires_ms == item.expires_ms) {
+                erase(*s);
+                ++dropped;
+            }
         }
-        if (item.expires_ms > now_ms) {
-            push_expiry(item.key, item.expires_ms);  // a live entry behind stale items
-            break;
-        }
-        _entries.erase(item.key);
-        ++dropped;
     }
     _stats.expired += dropped;
     return dropped;
@@ -164,10 +269,10 @@ size_t dedup_window::expire(int64_t now_ms) {
 
 result<size_t> dedup_window::save(const std::string& path, int64_t now_ms) const {
     std::vector<snapshot_record> records;
-    records.reserve(_entries.size());
-    for (const auto& [key, e] : _entries) {
-        if (e.committed && e.expires_ms > now_ms) {
-            records.push_back({key.low, key.high, e.expires_ms});
+    records.reserve(_size);
+    for (const slot& s : _slots) {
+        if (s.state == slot_state::committed && s.expires_ms > now_ms) {
+            records.push_back({s.key.low, s.key.high, s.expires_ms});
         }
     }
     snapshot_header header{};
@@ -222,17 +327,40 @@ result<size_t> dedup_window::load(const std::string& path, int64_t now_ms) {
         return make_error("dedup snapshot {}: not a valid snapshot (damaged or another format)",
                           path);
     }
+    // The snapshot does not say which period each key had: the restored keys get a queue of
+    // their own, sorted by expiry, so that eviction still takes the closest to expiry first.
+    std::sort(records.begin(), records.end(),
+              [](const snapshot_record& a, const snapshot_record& b) {
+                  return a.expires_ms < b.expires_ms;
+              });
+    std::vector<expiry_item> restored;
     size_t added = 0;
     for (const auto& r : records) {
-        if (r.expires_ms <= now_ms || _entries.size() >= _options.max_entries) {
+        const dedup_key key{r.low, r.high};
+        if (r.expires_ms <= now_ms || _size >= _options.max_entries || find(key) != nullptr) {
             continue;
         }
-        dedup_key key{r.low, r.high};
-        auto [it, inserted] = _entries.try_emplace(key, entry{r.expires_ms, true});
-        if (inserted) {
-            push_expiry(key, r.expires_ms);
-            ++added;
+        slot& s = insert(key);
+        s.expires_ms = r.expires_ms;
+        s.state = slot_state::committed;
+        restored.push_back({r.expires_ms, key});
+        ++added;
+    }
+    if (!restored.empty()) {
+        auto it = std::find_if(_queues.begin(), _queues.end(), [](const expiry_queue& q) {
+            return q.period_ms == k_restored_period;
+        });
+        if (it == _queues.end()) {
+            _queues.push_back(expiry_queue{k_restored_period, {}});
+            it = _queues.end() - 1;
         }
+        restored.insert(restored.end(), it->items.begin(), it->items.end());
+        std::stable_sort(
+            restored.begin(), restored.end(),
+            [](const expiry_item& a, const expiry_item& b) { return a.expires_ms < b.expires_ms; });
+        _queued += restored.size() - it->items.size();
+        it->items.assign(restored.begin(), restored.end());
+        compact_expiry_queues();
     }
     return added;
 }

@@ -17,6 +17,16 @@
 // are evicted first (they would leave the window soonest anyway); an evicted key
 // lets a later duplicate through, counted in stats().evicted.
 //
+// Storage, for a window that is full in steady state (every new key evicts one):
+// the entries live in one open-addressing table (linear probing, backward-shift
+// deletion, 32-byte slots, grown by doubling up to what max_entries needs), so a
+// lookup is about one cache miss; expiry order is kept in one FIFO per distinct
+// period, since keys of one period expire in the order they were reserved. The
+// oldest entry is then the smallest front of a few queues instead of the top of
+// a heap, whose pop touched ~log2(n) cache lines. With the clock going back,
+// a queue can be slightly out of order: expiry of the entries behind waits for
+// its front; verdicts are not affected (each entry keeps its own expiry).
+//
 // Restart: save() writes the committed, unexpired entries to a file (written to
 // a temporary name, synced, then renamed); load() restores them, skipping what
 // expired meanwhile. Reservations are not saved: their events were not
@@ -26,9 +36,9 @@
 // partitions are not keyed, so the same key may reach any worker).
 
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "common/result.h"
@@ -47,7 +57,8 @@ dedup_key make_dedup_key(std::string_view dataset_id, std::string_view key_text)
 enum class dedup_verdict : uint8_t { unique, duplicate };
 
 struct dedup_window_options {
-    // About 60 bytes per entry in the map (node, bucket) plus 24-48 in the expiry heap.
+    // 46-91 bytes per entry in the table (32-byte slots, load factor 0.35-0.7) plus
+    // 24-72 in the expiry queues.
     size_t max_entries = 10'000'000;
 };
 
@@ -79,7 +90,7 @@ class dedup_window {
     /// Drops the entries expired at `now_ms`; returns how many.
     size_t expire(int64_t now_ms);
 
-    size_t size() const { return _entries.size(); }
+    size_t size() const { return _size; }
     const dedup_stats& stats() const { return _stats; }
 
     /// Writes the committed entries not expired at `now_ms`; returns how many.
@@ -90,28 +101,40 @@ class dedup_window {
     result<size_t> load(const std::string& path, int64_t now_ms);
 
   private:
-    struct key_hash {
-        size_t operator()(const dedup_key& k) const noexcept { return k.low; }
-    };
-    struct entry {
-        int64_t expires_ms;
-        bool committed;
+    enum class slot_state : uint8_t { empty, reserved, committed };
+    struct slot {
+        dedup_key key;
+        int64_t expires_ms = 0;
+        slot_state state = slot_state::empty;
     };
     // Expiry order for expire() and eviction. Items are not removed when their
     // entry goes or changes; a popped item counts only if it still matches.
     struct expiry_item {
         int64_t expires_ms;
         dedup_key key;
-        bool operator>(const expiry_item& o) const { return expires_ms > o.expires_ms; }
+    };
+    struct expiry_queue {
+        int64_t period_ms;
+        std::deque<expiry_item> items;
     };
 
-    void push_expiry(const dedup_key& key, int64_t expires_ms);
-    bool pop_current(expiry_item& out);
-    void compact_expiry_heap();
+    slot* find(const dedup_key& key);
+    const slot* find(const dedup_key& key) const;
+    slot& insert(const dedup_key& key);  // the key is not in the table; grows it if needed
+    void erase(slot& s);
+    void grow();
+    void push_expiry(const dedup_key& key, int64_t expires_ms, int64_t period_ms);
+    bool pop_oldest(expiry_item& out);  // the live entry closest to expiry
+    bool is_current(const expiry_item& item) const;
+    void compact_expiry_queues();
 
     dedup_window_options _options;
-    std::unordered_map<dedup_key, entry, key_hash> _entries;
-    std::vector<expiry_item> _heap;  // min-heap on expires_ms
+    std::vector<slot> _slots;  // size a power of two (or 0 before the first insert)
+    size_t _mask = 0;
+    size_t _size = 0;
+    std::vector<expiry_queue> _queues;
+    size_t _queued = 0;      // items in all queues, stale ones included
+    size_t _last_queue = 0;  // the queue the previous key went to
     dedup_stats _stats;
 };
 

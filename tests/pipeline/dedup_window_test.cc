@@ -154,6 +154,51 @@ TEST(dedup_window, a_snapshot_restores_the_delivered_keys_still_in_their_window)
     std::filesystem::remove(path);
 }
 
+TEST(dedup_window, keys_sharing_a_slot_stay_found_when_their_neighbours_go) {
+    // Keys whose low 64 bits are equal start probing at the same slot: releasing and expiring
+    // some of them in the middle of the run must not hide the ones behind.
+    dedup_window w;
+    auto colliding = [](uint64_t i) { return dedup_key{0x5eedULL, i}; };
+    for (uint64_t i = 0; i < 64; ++i) {
+        ASSERT_EQ(w.check_and_reserve(colliding(i), k_t0, i % 4 == 0 ? 1000 : k_hour_ms),
+                  dedup_verdict::unique);
+        if (i % 3 != 0) {
+            w.commit(colliding(i));
+        }
+    }
+    for (uint64_t i = 0; i < 64; i += 3) {
+        w.release(colliding(i));  // the reserved ones go
+    }
+    w.expire(k_t0 + 1000);  // and the short-lived ones
+    for (uint64_t i = 0; i < 64; ++i) {
+        const bool gone = i % 3 == 0 || i % 4 == 0;
+        EXPECT_EQ(w.check_and_reserve(colliding(i), k_t0 + 1000, k_hour_ms),
+                  gone ? dedup_verdict::unique : dedup_verdict::duplicate)
+            << "key " << i;
+    }
+}
+
+TEST(dedup_window, restored_keys_are_evicted_with_the_others_by_expiry) {
+    const std::string path = temp_path("dedup-restore-evict");
+    {
+        dedup_window w;
+        w.check_and_reserve(key("restored-late"), k_t0, 9000);
+        w.check_and_reserve(key("restored-soon"), k_t0, 1000);
+        w.commit(key("restored-late"));
+        w.commit(key("restored-soon"));
+        ASSERT_TRUE(w.save(path, k_t0));
+    }
+    dedup_window w({.max_entries = 3});
+    ASSERT_EQ(*w.load(path, k_t0), 2u);
+    w.check_and_reserve(key("new-mid"), k_t0, 5000);
+    w.check_and_reserve(key("newest"), k_t0 + 1, 9000);  // full: evicts the closest to expiry
+    EXPECT_EQ(w.stats().evicted, 1u);
+    EXPECT_EQ(w.check_and_reserve(key("restored-late"), k_t0 + 2, 9000), dedup_verdict::duplicate);
+    EXPECT_EQ(w.check_and_reserve(key("new-mid"), k_t0 + 2, 9000), dedup_verdict::duplicate);
+    EXPECT_EQ(w.check_and_reserve(key("restored-soon"), k_t0 + 2, 9000), dedup_verdict::unique);
+    std::filesystem::remove(path);
+}
+
 TEST(dedup_window, a_missing_snapshot_is_empty_and_a_damaged_one_is_an_error) {
     dedup_window w;
     auto none = w.load(temp_path("dedup-no-such-file"), k_t0);

@@ -22,25 +22,6 @@ int64_t wall_clock_ms() {
         .count();
 }
 
-pipeline::pipeline_options stage_options(const pipeline_settings& p) {
-    pipeline::pipeline_options o;
-    o.raw_topic = p.raw_topic;
-    o.unique_topic = p.unique_topic;
-    o.denorm_topic = p.denorm_topic;
-    o.transform_topic = p.transform_topic;
-    o.failed_topic = p.failed_topic;
-    o.transform_failed_topic = p.transform_failed_topic;
-    o.system_events_topic = p.system_events_topic;
-    o.write_raw = p.write_raw;
-    o.write_unique = p.write_unique;
-    o.write_denorm = p.write_denorm;
-    o.write_transform = p.write_transform;
-    o.max_event_size = p.max_event_size;
-    o.system_event_per_routed_event = p.system_events != "interval";
-    o.system_events_interval_ms = p.system_events_interval_ms;
-    return o;
-}
-
 }  // namespace
 
 result<std::unique_ptr<pipeline_role>> pipeline_role::start(const settings& config,
@@ -52,7 +33,7 @@ result<std::unique_ptr<pipeline_role>> pipeline_role::start(const settings& conf
     const pipeline_settings& p = config.pipeline;
     std::unique_ptr<pipeline_role> role(new pipeline_role());
     role->_group = p.group;
-    role->_options = stage_options(p);
+    role->_options = pipeline::stage_options(p);
     role->_pipeline_metrics = std::make_unique<pipeline::pipeline_metrics>(&metrics);
 
     if (p.dedup.store == "redis") {

@@ -11,6 +11,25 @@ constexpr std::array<std::string_view, count_status_count> k_count_status_names 
 
 }  // namespace
 
+pipeline_options stage_options(const pipeline_settings& p) {
+    pipeline_options o;
+    o.raw_topic = p.raw_topic;
+    o.unique_topic = p.unique_topic;
+    o.denorm_topic = p.denorm_topic;
+    o.transform_topic = p.transform_topic;
+    o.failed_topic = p.failed_topic;
+    o.transform_failed_topic = p.transform_failed_topic;
+    o.system_events_topic = p.system_events_topic;
+    o.write_raw = p.write_raw;
+    o.write_unique = p.write_unique;
+    o.write_denorm = p.write_denorm;
+    o.write_transform = p.write_transform;
+    o.max_event_size = p.max_event_size;
+    o.system_event_per_routed_event = p.system_events != "interval";
+    o.system_events_interval_ms = p.system_events_interval_ms;
+    return o;
+}
+
 const pipeline_metrics::dataset_counters* pipeline_metrics::counters_for(
     std::string_view dataset_id) {
     std::lock_guard lock(_mutex);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/metrics.h"
+#include "common/settings.h"
 #include "pipeline/error_codes.h"
 #include "pipeline/event_record.h"
 #include "pipeline/message_processor.h"
@@ -43,6 +44,10 @@ struct pipeline_options {
     bool system_event_per_routed_event = true;
     int64_t system_events_interval_ms = 60000;
 };
+
+/// The stage options of obsrvd's pipeline.* settings (the pipeline role and the tools that
+/// must run the chain exactly as it does).
+pipeline_options stage_options(const pipeline_settings& settings);
 
 /// Per-dataset event counters: obsrv_pipeline_events_total{dataset,stage,status}.
 enum class count_status : uint8_t { success, failed, skipped, partial, ignored };

@@ -4,6 +4,10 @@
 #include <cstdint>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace obsrv::json_text {
 
 namespace {
@@ -21,12 +25,46 @@ struct structural_table {
 };
 constexpr structural_table k_structural{};
 
+#if defined(__SSE2__)
+// Bit i set when p[i] is a structural byte ('"', '{', '}', '[', ']'), for the 16 bytes at p.
+inline int structural_mask(const char* p) noexcept {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i hits = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('{'))),
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('}')),
+                                  _mm_cmpeq_epi8(v, _mm_set1_epi8('['))),
+                     _mm_cmpeq_epi8(v, _mm_set1_epi8(']'))));
+    return _mm_movemask_epi8(hits);
+}
+
+// Bit i set when p[i] is '"' or '\\', for the 16 bytes at p.
+inline int quote_or_backslash_mask(const char* p) noexcept {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    return _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                          _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+}
+#endif
+
+// The next structural byte at or after p, or end.
+inline const char* next_structural(const char* p, const char* end) noexcept {
+#if defined(__SSE2__)
+    while (end - p >= 16) {
+        if (const int mask = structural_mask(p)) {
+            return p + __builtin_ctz(static_cast<unsigned>(mask));
+        }
+        p += 16;
+    }
+#endif
+    while (p < end && k_structural.cls[static_cast<unsigned char>(*p)] == 0) {
+        ++p;
+    }
+    return p;
+}
+
 const char* skip_nested(const char* p, const char* end) noexcept {
     std::size_t depth = 0;
     while (p < end) {
-        while (p < end && k_structural.cls[static_cast<unsigned char>(*p)] == 0) {
-            ++p;
-        }
+        p = next_structural(p, end);
         if (p == end) {
             return nullptr;
         }
@@ -67,24 +105,33 @@ const char* skip_string(const char* p, const char* end) noexcept {
     if (p >= end || *p != '"') {
         return nullptr;
     }
+    // A backslash escapes the byte after it, so the string ends at the first quote not taken
+    // by a backslash (the same as: preceded by an even number of backslashes).
     const char* q = p + 1;
-    while (q < end) {
-        const auto* hit =
-            static_cast<const char*>(std::memchr(q, '"', static_cast<std::size_t>(end - q)));
-        if (hit == nullptr) {
+    for (;;) {
+#if defined(__SSE2__)
+        while (end - q >= 16) {
+            if (const int mask = quote_or_backslash_mask(q)) {
+                q += __builtin_ctz(static_cast<unsigned>(mask));
+                break;
+            }
+            q += 16;
+        }
+#endif
+        while (q < end && *q != '"' && *q != '\\') {
+            ++q;
+        }
+        if (q >= end) {
             return nullptr;
         }
-        // The quote is escaped when an odd number of backslashes precede it.
-        std::size_t backslashes = 0;
-        for (const char* b = hit - 1; b > p && *b == '\\'; --b) {
-            ++backslashes;
+        if (*q == '"') {
+            return q + 1;
         }
-        if (backslashes % 2 == 0) {
-            return hit + 1;
+        q += 2;  // the backslash and the byte it escapes
+        if (q > end) {
+            return nullptr;
         }
-        q = hit + 1;
     }
-    return nullptr;
 }
 
 const char* skip_value(const char* p, const char* end) noexcept {
@@ -105,6 +152,36 @@ const char* skip_value(const char* p, const char* end) noexcept {
             return q == p ? nullptr : q;
         }
     }
+}
+
+const char* scan_array(const char* p, const char* end, std::vector<std::string_view>& elements) {
+    p = skip_ws(p, end);
+    if (p == end || *p != '[') {
+        return nullptr;
+    }
+    p = skip_ws(p + 1, end);
+    if (p < end && *p == ']') {
+        return p + 1;
+    }
+    while (p < end) {
+        const char* v = skip_value(p, end);
+        if (v == nullptr) {
+            return nullptr;
+        }
+        elements.emplace_back(p, static_cast<std::size_t>(v - p));
+        p = skip_ws(v, end);
+        if (p == end) {
+            return nullptr;
+        }
+        if (*p == ']') {
+            return p + 1;
+        }
+        if (*p != ',') {
+            return nullptr;
+        }
+        p = skip_ws(p + 1, end);
+    }
+    return nullptr;
 }
 
 bool member_cursor::next_key(std::string_view& raw_key) noexcept {
@@ -154,6 +231,22 @@ bool member_cursor::value(std::string_view& v) noexcept {
         return false;
     }
     const char* e = skip_value(_p, _end);
+    if (e == nullptr) {
+        _p = nullptr;
+        return false;
+    }
+    v = std::string_view(_p, static_cast<std::size_t>(e - _p));
+    _p = e;
+    return true;
+}
+
+bool member_cursor::value_with_elements(std::string_view& v,
+                                        std::vector<std::string_view>& elements, bool& is_array) {
+    is_array = _p != nullptr && _p < _end && *_p == '[';
+    if (!is_array) {
+        return value(v);
+    }
+    const char* e = scan_array(_p, _end, elements);
     if (e == nullptr) {
         _p = nullptr;
         return false;

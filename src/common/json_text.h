@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace obsrv::json_text {
 
@@ -25,6 +26,11 @@ const char* skip_ws(const char* p, const char* end) noexcept;
 const char* skip_string(const char* p, const char* end) noexcept;
 /// `p` at the first byte of a value; returns one past its last byte.
 const char* skip_value(const char* p, const char* end) noexcept;
+
+/// `p` at the '[' of an array (leading whitespace allowed): appends the raw bytes of each
+/// element to `elements` and returns one past the closing ']', or nullptr when the text is not
+/// an array. One pass: the elements are found while the array is skipped.
+const char* scan_array(const char* p, const char* end, std::vector<std::string_view>& elements);
 
 struct member_span {
     std::string_view raw_key;  // between the quotes, escapes as sent
@@ -60,6 +66,10 @@ class member_cursor {
     /// The current value when it belongs to the last member of an object that extends to `end`
     /// (trailing whitespace allowed): found from the end, without scanning it. Ends iteration.
     bool last_value(std::string_view& v) noexcept;
+    /// value(), and when the value is an array, the raw bytes of its elements too (appended to
+    /// `elements`), in the same pass; `is_array` says whether it was one.
+    bool value_with_elements(std::string_view& v, std::vector<std::string_view>& elements,
+                             bool& is_array);
     /// next_key + value.
     bool next(member_span& m) noexcept;
     bool failed() const noexcept { return _p == nullptr; }

@@ -107,6 +107,10 @@ std::shared_ptr<const dataset_catalog> dataset_catalog::build(
         }
         c.transformations = std::move(transformations).value();
         c.extraction_pointer = dotted_to_pointer(ds->extraction_config.extraction_key);
+        const std::string& extraction_key = ds->extraction_config.extraction_key;
+        if (!extraction_key.empty() && extraction_key.find('.') == std::string::npos) {
+            c.extraction_member = extraction_key;
+        }
         c.batch_dedup_pointer = dotted_to_pointer(ds->extraction_config.dedup_config.dedup_key);
         c.dedup_pointer = dotted_to_pointer(ds->dedup_config.dedup_key);
         const std::string& ts_key = ds->dataset_config.keys_config.timestamp_key;

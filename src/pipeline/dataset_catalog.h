@@ -51,7 +51,10 @@ struct compiled_dataset {
     index_timestamp_rule timestamp_rule;
     /// Empty when the transformer skips the dataset.
     transformation_plan transformations;
-    std::string extraction_pointer;   // extraction_config.extraction_key
+    std::string extraction_pointer;  // extraction_config.extraction_key
+    /// extraction_key when it names a top-level member (no '.'), else empty: the extractor
+    /// then splits the batch while it scans the message's top level.
+    std::string extraction_member;
     std::string batch_dedup_pointer;  // extraction_config.dedup_config.dedup_key
     std::string dedup_pointer;        // dedup_config.dedup_key
     std::string timestamp_pointer;    // dataset_config.keys_config.timestamp_key

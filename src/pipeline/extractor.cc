@@ -33,13 +33,37 @@ struct top_level {
     std::string_view event_member;
     std::string_view meta_raw;
     std::vector<std::string_view> members_without_meta_and_event;
+    /// The member named by a one-token extraction pointer (the first of that name, as
+    /// raw_at_pointer finds it): whether it is an array, and its elements as sent.
+    bool batch_found = false;
+    bool batch_is_array = false;
+    std::vector<std::string_view>* batch_elements = nullptr;
+
+    void clear(std::vector<std::string_view>* elements) {
+        *this = top_level{};
+        batch_elements = elements;
+        batch_elements->clear();
+    }
 };
 
-bool scan_top_level(std::string_view text, top_level& out) {
+// One pass over the message's top level; the batch array, when its key is `batch_key`, is
+// split into its elements while it is skipped (it is most of the message).
+bool scan_top_level(std::string_view text, std::string_view batch_key, top_level& out) {
     const char* end = text.data() + text.size();
     json_text::member_cursor cursor(json_text::skip_ws(text.data(), end), end);
     json_text::member_span m;
-    while (cursor.next(m)) {
+    while (cursor.next_key(m.raw_key)) {
+        bool ok = false;
+        if (!out.batch_found && !batch_key.empty() &&
+            json_text::raw_key_equals(m.raw_key, batch_key)) {
+            out.batch_found = true;
+            ok = cursor.value_with_elements(m.value, *out.batch_elements, out.batch_is_array);
+        } else {
+            ok = cursor.value(m.value);
+        }
+        if (!ok) {
+            break;
+        }
         if (json_text::raw_key_equals(m.raw_key, "obsrv_meta")) {
             out.meta_raw = m.value;
             continue;
@@ -128,35 +152,7 @@ bool raw_at_pointer(std::string_view text, std::string_view pointer, std::string
 }
 
 bool split_array(std::string_view array, std::vector<std::string_view>& out) {
-    const char* p = array.data();
-    const char* end = p + array.size();
-    p = json_text::skip_ws(p, end);
-    if (p == nullptr || p == end || *p != '[') {
-        return false;
-    }
-    p = json_text::skip_ws(p + 1, end);
-    if (p != nullptr && p < end && *p == ']') {
-        return true;
-    }
-    while (p != nullptr && p < end) {
-        const char* v = json_text::skip_value(p, end);
-        if (v == nullptr) {
-            return false;
-        }
-        out.emplace_back(p, static_cast<size_t>(v - p));
-        p = json_text::skip_ws(v, end);
-        if (p == nullptr || p == end) {
-            return false;
-        }
-        if (*p == ']') {
-            return true;
-        }
-        if (*p != ',') {
-            return false;
-        }
-        p = json_text::skip_ws(p + 1, end);
-    }
-    return false;
+    return json_text::scan_array(array.data(), array.data() + array.size(), out) != nullptr;
 }
 
 bool extractor::parse(std::string_view text) {
@@ -199,9 +195,25 @@ void extractor::process(const input_message& in, const dataset_catalog& catalog,
         }
     };
 
+    // The dataset says which member holds the batch, so that the one scan of the top level
+    // also splits it (it is most of the message).
+    const bool parsed = parse(text);
+    std::string_view batch_key;
+    if (parsed) {
+        element hint_value;
+        std::string_view hint_id;
+        if (_root.at_key("dataset").get(hint_value) == simdjson::SUCCESS &&
+            hint_value.get_string().get(hint_id) == simdjson::SUCCESS) {
+            if (const compiled_dataset* hint = catalog.find(hint_id)) {
+                batch_key = hint->extraction_member;
+            }
+        }
+    }
+
     // ERR_EXT_1018: Obsrv's deserializer turns unparsable bytes into {"invalid_json": raw}.
     top_level top;
-    if (!parse(text) || !scan_top_level(text, top)) {
+    top.clear(&_batch_elements);
+    if (!parsed || !scan_top_level(text, batch_key, top)) {
         std::string member = "\"invalid_json\":";
         append_json_string(member, text);
         top_level invalid;
@@ -280,9 +292,15 @@ void extractor::process(const input_message& in, const dataset_catalog& catalog,
                          "ExtractionDataFormatInvalid", true);
             return;
         }
-        std::vector<std::string_view> raws;
-        if (!array.is_array() || !raw_at_pointer(text, ds->extraction_pointer, array_raw) ||
-            !split_array(array_raw, raws)) {
+        // A top-level member: split by the scan (the first member of that name, the one
+        // at_pointer found). Deeper paths: found and split here.
+        const bool split = ds->extraction_member.empty()
+                               ? array.is_array() &&
+                                     raw_at_pointer(text, ds->extraction_pointer, array_raw) &&
+                                     split_array(array_raw, _batch_elements)
+                               : array.is_array() && top.batch_found && top.batch_is_array;
+        const std::vector<std::string_view>& raws = _batch_elements;
+        if (!split) {
             batch_failed(meta, top, errors::extracted_data_not_a_list, config.dataset_id, type_name,
                          "ExtractionDataFormatInvalid", true);
             return;

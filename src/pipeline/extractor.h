@@ -48,7 +48,8 @@ class extractor {
     dedup_store* _batch_dedup;
     simdjson::dom::parser _parser;
     simdjson::dom::element _root;
-    std::string _padded;  // patched copy for numbers simdjson refuses
+    std::string _padded;                            // patched copy for numbers simdjson refuses
+    std::vector<std::string_view> _batch_elements;  // the batch's events as sent
 };
 
 /// The text of a scalar key value as Obsrv's asText() gives it: strings unescaped, integers in

@@ -47,11 +47,18 @@ constexpr std::string_view k_master_dataset = R"({
   "dataset_config": {"keys_config": {"data_key": "code", "timestamp_key": "when"}}
 })";
 
+constexpr std::string_view k_nested_batch_dataset = R"({
+  "id": "d4", "dataset_id": "d4", "type": "event", "status": "Live",
+  "extraction_config": {"is_batch_event": true, "extraction_key": "payload.items"},
+  "dataset_config": {"keys_config": {"timestamp_key": "ts"}}
+})";
+
 class PipelineProcessorTest : public ::testing::Test {
   protected:
     void SetUp() override {
         std::vector<std::shared_ptr<const dataset::dataset>> all;
-        for (auto text : {k_batch_dataset, k_single_dataset, k_draft_dataset, k_master_dataset}) {
+        for (auto text : {k_batch_dataset, k_single_dataset, k_draft_dataset, k_master_dataset,
+                          k_nested_batch_dataset}) {
             auto parsed = dataset::parse_dataset(text, "test");
             ASSERT_TRUE(parsed) << parsed.error().message;
             all.push_back(std::make_shared<const dataset::dataset>(std::move(parsed).value()));
@@ -391,6 +398,34 @@ TEST_F(PipelineProcessorTest, BigNumbersKeepTheirBytes) {
     // The schema says integer; the value is one (a big one): it passes and keeps its digits.
     ASSERT_EQ(out["unique"].size(), 1u) << (out["failed"].empty() ? "" : out["failed"][0]);
     EXPECT_NE(out["unique"][0].find("123456789012345678901234567890"), std::string::npos);
+}
+
+TEST_F(PipelineProcessorTest, BatchEventsKeepTheirBytesWhateverTheSpacingOrTheKeysAround) {
+    // The batch array after other members, spaced out, and an earlier member holding a decoy
+    // "events" key: the events are the ones of the top-level member, copied as sent.
+    const std::string message = "{" + std::string(k_meta) +
+                                R"(,"dataset":"d1","x":{"events":[1]},"events" : [ )"
+                                R"({"mid":"s1", "ets":1711966306164} ,)"
+                                "\n  "
+                                R"({"ets":1711966306165,"mid":"s2"} ],"id":"m-9"})";
+    auto out = run(message);
+    ASSERT_EQ(out["raw"].size(), 2u) << (out["failed"].empty() ? "" : out["failed"][0]);
+    EXPECT_NE(out["raw"][0].find(R"("event":{"mid":"s1", "ets":1711966306164},)"),
+              std::string::npos)
+        << out["raw"][0];
+    EXPECT_NE(out["raw"][1].find(R"("event":{"ets":1711966306165,"mid":"s2"},)"), std::string::npos)
+        << out["raw"][1];
+}
+
+TEST_F(PipelineProcessorTest, BatchUnderANestedExtractionKeyIsSplitToo) {
+    const std::string message =
+        "{" + std::string(k_meta) +
+        R"(,"dataset":"d4","payload":{"n":2,"items":[{"ts":1711966306164,"a" : 1},{"ts":1711966306165}]}})";
+    auto out = run(message);
+    ASSERT_EQ(out["d4"].size(), 2u) << (out["failed"].empty() ? "" : out["failed"][0]);
+    EXPECT_EQ(out["d4"][0].rfind(R"({"ts":1711966306164,"a" : 1,"obsrv_meta":{)", 0), 0u)
+        << out["d4"][0];
+    EXPECT_EQ(out["d4"][1].rfind(R"({"ts":1711966306165,"obsrv_meta":{)", 0), 0u) << out["d4"][1];
 }
 
 }  // namespace

@@ -406,6 +406,7 @@ struct stage_fixture {
     }
 
     void extract_next() {
+        ctx.meta_text.reset();  // as pipeline_processor does for each message
         out.clear();
         events.clear();
         reserved = reserved_keys{};

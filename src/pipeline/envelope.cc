@@ -11,12 +11,19 @@ namespace {}  // namespace
 
 void write_stage_message(std::string& out, std::string_view dataset_id, std::string_view event_json,
                          const obsrv_meta& meta) {
+    std::string meta_json;
+    meta.write(meta_json);
+    write_stage_message(out, dataset_id, event_json, meta_json);
+}
+
+void write_stage_message(std::string& out, std::string_view dataset_id, std::string_view event_json,
+                         std::string_view meta_json) {
     out.append("{\"dataset\":");
     append_json_string(out, dataset_id);
     out.append(",\"event\":");
     out.append(event_json);
     out.append(",\"obsrv_meta\":");
-    meta.write(out);
+    out.append(meta_json);
     out.push_back('}');
 }
 
@@ -68,6 +75,13 @@ void write_failed_message(std::string& out, std::span<const std::string_view> me
 
 void write_routed_event(std::string& out, std::string_view event_json, const obsrv_meta& meta,
                         const index_ts& index_ts) {
+    std::string meta_json;
+    meta.write(meta_json);
+    write_routed_event(out, event_json, meta_json, index_ts);
+}
+
+void write_routed_event(std::string& out, std::string_view event_json, std::string_view meta_json,
+                        const index_ts& index_ts) {
     std::string_view body = json_text::trim(event_json);
     // body is "{...}": copy up to the closing brace, then add our members.
     body.remove_suffix(1);
@@ -77,7 +91,7 @@ void write_routed_event(std::string& out, std::string_view event_json, const obs
         out.push_back(',');
     }
     out.append("\"obsrv_meta\":");
-    meta.write(out);
+    out.append(meta_json);
     out.append(",\"indexTS\":");
     switch (index_ts.kind) {
         case index_ts::type::null:

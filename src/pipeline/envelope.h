@@ -20,6 +20,10 @@ namespace obsrv::pipeline {
 void write_stage_message(std::string& out, std::string_view dataset_id, std::string_view event_json,
                          const obsrv_meta& meta);
 
+/// The same with obsrv_meta already written as JSON (meta_text_cache).
+void write_stage_message(std::string& out, std::string_view dataset_id, std::string_view event_json,
+                         std::string_view meta_json);
+
 /// markFailed of an extracted event ({dataset, event} + obsrv_meta):
 /// {"dataset":d,"event":"{\"event\":{...},\"dataset\":\"d\"}","obsrv_meta":<meta>}
 void write_failed_event(std::string& out, std::string_view dataset_id, std::string_view event_json,
@@ -34,6 +38,9 @@ void write_failed_message(std::string& out, std::span<const std::string_view> me
 /// The event's members + "obsrv_meta" + "indexTS". `event_json` is an object; members named
 /// obsrv_meta or indexTS in it must have been removed by the caller (Obsrv overwrites them).
 void write_routed_event(std::string& out, std::string_view event_json, const obsrv_meta& meta,
+                        const index_ts& index_ts);
+/// The same with obsrv_meta already written as JSON (meta_text_cache).
+void write_routed_event(std::string& out, std::string_view event_json, std::string_view meta_json,
                         const index_ts& index_ts);
 
 }  // namespace obsrv::pipeline

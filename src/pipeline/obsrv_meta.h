@@ -44,6 +44,7 @@ struct meta_error {
     producer src = producer::extractor;
     std::string_view code;  // "ERR_PP_1013"
     std::string message;    // Obsrv's message, with details for ERR_PP_1013
+    bool operator==(const meta_error&) const = default;
 };
 
 struct obsrv_meta {
@@ -92,6 +93,33 @@ struct obsrv_meta {
 
     /// Appends the JSON object.
     void write(std::string& out) const;
+
+    bool operator==(const obsrv_meta&) const = default;
+};
+
+/// The JSON of successive metas, written again only when a meta differs from the previous
+/// one: the events of one batch carry equal metas at every stage (same input meta, same
+/// clock reading), so a batch of 100 is mostly written once per stage.
+///
+/// The previous meta's string views point into the message being processed: reset() must be
+/// called before the next message (pipeline_processor does, through stage_context).
+class meta_text_cache {
+  public:
+    std::string_view text(const obsrv_meta& meta) {
+        if (!_valid || !(meta == _last)) {
+            _text.clear();
+            meta.write(_text);
+            _last = meta;
+            _valid = true;
+        }
+        return _text;
+    }
+    void reset() { _valid = false; }
+
+  private:
+    obsrv_meta _last;
+    std::string _text;
+    bool _valid = false;
 };
 
 /// Reads an obsrv_meta object from its raw JSON (already validated text). Unknown members and

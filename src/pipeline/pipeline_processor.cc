@@ -61,6 +61,7 @@ processing_token pipeline_processor::process(const input_message& in,
                                              std::vector<output_message>& out) {
     _ctx.now_ms = wall_clock_ms();
     _ctx.out = &out;
+    _ctx.meta_text.reset();
     _events.clear();
     reserved_keys reserved;
     _extractor.process(in, catalog(), _ctx, _events, reserved);
@@ -73,7 +74,8 @@ processing_token pipeline_processor::process(const input_message& in,
             if (r.result == stage_result::pass) {
                 std::string payload;
                 payload.reserve(r.json.size() + 400);
-                write_stage_message(payload, r.dataset->config->dataset_id, r.json, r.meta);
+                write_stage_message(payload, r.dataset->config->dataset_id, r.json,
+                                    _ctx.meta_text.text(r.meta));
                 _ctx.emit(topic, std::move(payload));
             }
         }

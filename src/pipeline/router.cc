@@ -61,16 +61,28 @@ void router::process(event_record& r, stage_context& ctx) {
     }
     std::string payload;
     payload.reserve(event_json.size() + 400);
-    write_routed_event(payload, event_json, r.meta, ts);
+    write_routed_event(payload, event_json, ctx.meta_text.text(r.meta), ts);
     ctx.emit(config.router_config.topic, std::move(payload));
     ctx.count(r, producer::router, count_status::success);
 
     r.meta.mark_complete(config.data_version, ctx.now_ms);
     if (_options.system_event_per_routed_event) {
+        // The events of a batch mostly share their stats and clock reading, so mostly share
+        // their completion event: built again only when something in it differs.
         const pipeline_stats stats = stats_from_meta(r.meta);
-        ctx.emit_system_event(make_system_event({jobs::router, producer::router, config.dataset_id,
-                                                 dataset::to_string(config.type), r.meta.source},
-                                                nullptr, &stats, ctx.now_ms));
+        completion& c = _last_completion;
+        if (!c.valid || c.dataset != r.dataset || c.ets != ctx.now_ms || !(c.stats == stats) ||
+            c.source != r.meta.source) {
+            c.event = make_system_event({jobs::router, producer::router, config.dataset_id,
+                                         dataset::to_string(config.type), r.meta.source},
+                                        nullptr, &stats, ctx.now_ms);
+            c.dataset = r.dataset;
+            c.ets = ctx.now_ms;
+            c.stats = stats;
+            c.source.assign(r.meta.source);
+            c.valid = true;
+        }
+        ctx.emit_system_event(c.event);
         return;
     }
     aggregate& a = _aggregates[config.dataset_id];

@@ -34,8 +34,19 @@ class router {
         int64_t processing_time = 0;
     };
 
+    /// The previous completion event and what it was built from.
+    struct completion {
+        bool valid = false;
+        const compiled_dataset* dataset = nullptr;
+        int64_t ets = 0;
+        pipeline_stats stats;
+        std::string source;
+        std::string event;
+    };
+
     const pipeline_options& _options;
     std::unordered_map<std::string, aggregate> _aggregates;
+    completion _last_completion;
 };
 
 }  // namespace obsrv::pipeline

@@ -79,6 +79,8 @@ class stage_context {
     const pipeline_options& options;
     int64_t now_ms = 0;
     std::vector<output_message>* out = nullptr;
+    /// The JSON of the metas written for the current message; reset() before each message.
+    meta_text_cache meta_text;
 
     void emit(const std::string& topic, std::string payload) {
         out->push_back(output_message{topic, std::move(payload)});

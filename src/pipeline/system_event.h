@@ -49,6 +49,7 @@ struct pipeline_stats {
     std::optional<int64_t> total_processing_time;
     std::optional<int64_t> latency_time;
     std::optional<int64_t> processing_time;
+    bool operator==(const pipeline_stats&) const = default;
 };
 
 /// Obsrv's SystemEventHandler.generateSystemEvent: the stats read from an event's obsrv_meta.

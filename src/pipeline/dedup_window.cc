@@ -152,6 +152,20 @@ void dedup_window::push_expiry(const dedup_key& key, int64_t expires_ms, int64_t
     compact_expiry_queues();
 }
 
+void dedup_window::prefetch_evictions(size_t count) const {
+    if (_size < _options.max_entries || _slots.empty()) {
+        return;
+    }
+    // The oldest items are at the fronts; with one period (the usual case) these are exactly
+    // the next evictions, with several a superset.
+    for (const auto& q : _queues) {
+        const size_t n = std::min(count, q.items.size());
+        for (size_t i = 0; i < n; ++i) {
+            prefetch(q.items[i].key);
+        }
+    }
+}
+
 bool dedup_window::is_current(const expiry_item& item) const {
     const slot* s = find(item.key);
     return s != nullptr && s->expires_ms == item.expires_ms;

@@ -52,6 +52,10 @@ status shared_dedup_window::reserve(std::span<const dedup_probe> probes,
     std::lock_guard lock(_mutex);
     expire_if_due(now_ms);
     for (size_t i = 0; i < probes.size(); ++i) {
+        _window.prefetch(keys[i]);
+    }
+    _window.prefetch_evictions(probes.size());
+    for (size_t i = 0; i < probes.size(); ++i) {
         verdicts[i] = _window.check_and_reserve(keys[i], now_ms, probes[i].period_ms);
     }
     return {};
@@ -60,6 +64,9 @@ status shared_dedup_window::reserve(std::span<const dedup_probe> probes,
 void shared_dedup_window::commit(std::span<const dedup_probe> probes, int64_t /*now_ms*/) {
     const batch_keys keys(probes);
     std::lock_guard lock(_mutex);
+    for (size_t i = 0; i < probes.size(); ++i) {
+        _window.prefetch(keys[i]);
+    }
     for (size_t i = 0; i < probes.size(); ++i) {
         _window.commit(keys[i]);
     }

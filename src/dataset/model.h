@@ -54,6 +54,8 @@ struct dedup {
     /// defaults to "id" (where the API puts the request's msgid).
     std::string dedup_key;
     int64_t dedup_period = default_dedup_period_seconds;  // seconds; Obsrv's stages ignore it
+
+    bool operator==(const dedup&) const = default;
 };
 
 /// `extraction_config`.
@@ -62,6 +64,8 @@ struct extraction {
     std::string extraction_key{default_extraction_key};  // dotted path of the events array
     std::string batch_id;                                // informational in Obsrv
     dedup dedup_config{false, std::string(default_batch_dedup_key), default_dedup_period_seconds};
+
+    bool operator==(const extraction&) const = default;
 };
 
 /// `validation_config`. Obsrv skips validation when the whole object is absent (`configured`
@@ -70,6 +74,8 @@ struct validation {
     bool configured = false;
     bool validate = true;
     validation_mode mode = validation_mode::strict;
+
+    bool operator==(const validation&) const = default;
 };
 
 /// One entry of `denorm_config.denorm_fields`.
@@ -79,6 +85,8 @@ struct denorm_field {
     std::string denorm_out_field;  // top-level key the master record is written to
     std::string dataset_id;        // v2: the master dataset the record comes from
     int64_t redis_db = 0;          // Redis DB of that master dataset (set at publish)
+
+    bool operator==(const denorm_field&) const = default;
 };
 
 /// `denorm_config`; no fields means the denormalizer skips the dataset.
@@ -86,11 +94,15 @@ struct denorm {
     std::string redis_db_host;  // empty when absent
     int64_t redis_db_port = default_redis_port;
     std::vector<denorm_field> denorm_fields;
+
+    bool operator==(const denorm&) const = default;
 };
 
 /// `router_config`.
 struct router {
     std::string topic;  // defaults to the dataset_id (what Obsrv's DatasetCreate sets)
+
+    bool operator==(const router&) const = default;
 };
 
 /// `dataset_config.indexing_config` (which stores a published dataset feeds).
@@ -98,6 +110,8 @@ struct indexing {
     bool olap_store_enabled = true;
     bool lakehouse_enabled = true;
     bool cache_enabled = false;  // true by default for master datasets
+
+    bool operator==(const indexing&) const = default;
 };
 
 /// `dataset_config.keys_config`.
@@ -106,6 +120,8 @@ struct keys {
     std::string partition_key;  // lakehouse partitioning
     std::string timestamp_key{default_timestamp_key};  // source of indexTS (router)
     std::string timestamp_format;                      // "epoch", a Joda pattern, or empty (none)
+
+    bool operator==(const keys&) const = default;
 };
 
 /// `dataset_config.cache_config` (where a master dataset's records live).
@@ -113,6 +129,8 @@ struct cache {
     std::string redis_db_host;  // empty when absent
     int64_t redis_db_port = default_redis_port;
     int64_t redis_db = 0;
+
+    bool operator==(const cache&) const = default;
 };
 
 /// `dataset_config` (v2 nesting; v1 flat keys are mapped into it).
@@ -122,6 +140,8 @@ struct settings {
     std::string dataset_tz;  // empty when absent (no offset added)
     std::vector<std::string> exclude_fields;
     cache cache_config;
+
+    bool operator==(const settings&) const = default;
 };
 
 /// `transformations_config[i]` (rows of Obsrv's dataset_transformations table, embedded the way
@@ -135,6 +155,8 @@ struct transformation {
     std::string datatype;  // transformation_function.datatype
     std::string category;  // transformation_function.category: pii|transform|derived
     transform_mode mode = transform_mode::strict;
+
+    bool operator==(const transformation&) const = default;
 };
 
 /// One Obsrv dataset.
@@ -165,6 +187,9 @@ struct dataset {
     std::vector<std::string> tags;
     /// Where the dataset was read from (file path), for log lines and error messages.
     std::string origin;
+
+    /// Field by field; a re-read that yields an equal dataset is not a change.
+    bool operator==(const dataset&) const = default;
 
     /// Whether the validator checks events (Obsrv: a validation_config with validate true).
     bool validation_enabled() const {

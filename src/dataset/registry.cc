@@ -1,141 +1,16 @@
 #include "dataset/registry.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fcntl.h>
-#include <filesystem>
-#include <poll.h>
-#include <sys/eventfd.h>
-#include <sys/inotify.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "common/log.h"
-#include "common/thread_name.h"
 #include "dataset/parse.h"
 
 namespace obsrv::dataset {
 namespace {
 
-namespace fs = std::filesystem;
-using clock_type = std::chrono::steady_clock;
-
-// Dataset files are small; the cap keeps a stray symlink to a device or a huge dump from
-// stalling the reload thread.
-constexpr off_t k_max_file_bytes = 16 * 1024 * 1024;
-
-// Entries that can change what the directory holds. IN_CLOSE_WRITE rather than IN_MODIFY: a
-// file is read once its writer is done. Self events tell us the directory itself went away.
-constexpr uint32_t k_watch_mask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM |
-                                  IN_CREATE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR;
-
-// Kubernetes mounts a ConfigMap as symlinks into a "..data" directory that is swapped by a
-// rename; that rename is the only event such an update produces.
-constexpr std::string_view k_configmap_swap = "..data";
-
-constexpr auto k_rewatch_interval = std::chrono::seconds(1);
-
 const std::shared_ptr<spdlog::logger>& logger() {
     static const auto instance = log::get("datasets");
     return instance;
-}
-
-std::string errno_text(int err) {
-    return std::strerror(err);
-}
-
-result<std::string> read_whole_file(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        return make_error("cannot open: {}", errno_text(errno));
-    }
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) {
-        int err = errno;
-        ::close(fd);
-        return make_error("cannot stat: {}", errno_text(err));
-    }
-    if (st.st_size > k_max_file_bytes) {
-        ::close(fd);
-        return make_error("file too large ({} bytes, at most {})", st.st_size, k_max_file_bytes);
-    }
-    std::string content;
-    content.resize(static_cast<std::size_t>(st.st_size));
-    std::size_t done = 0;
-    for (;;) {
-        if (done == content.size()) {
-            // The file may have grown since fstat(); read until EOF, up to the cap.
-            if (content.size() >= static_cast<std::size_t>(k_max_file_bytes)) {
-                break;
-            }
-            content.resize(std::max<std::size_t>(content.size() * 2, 4096));
-        }
-        ssize_t n = ::read(fd, content.data() + done, content.size() - done);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            int err = errno;
-            ::close(fd);
-            return make_error("cannot read: {}", errno_text(err));
-        }
-        if (n == 0) {
-            break;
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    ::close(fd);
-    content.resize(done);
-    return content;
-}
-
-std::string fingerprint_of(std::string_view content) {
-    return fmt::format("c:{}:{:x}", content.size(), std::hash<std::string_view>{}(content));
-}
-
-// Sorted names of the dataset files of `dir`, or why the directory cannot be read.
-result<std::vector<std::string>> list_dataset_files(const std::string& dir) {
-    std::error_code ec;
-    auto status = fs::status(dir, ec);
-    if (ec) {
-        return make_error("cannot read directory '{}': {}", dir, ec.message());
-    }
-    if (!fs::is_directory(status)) {
-        return make_error("'{}' is not a directory", dir);
-    }
-    fs::directory_iterator it(dir, ec);
-    if (ec) {
-        return make_error("cannot read directory '{}': {}", dir, ec.message());
-    }
-    std::vector<std::string> names;
-    for (; it != fs::directory_iterator(); it.increment(ec)) {
-        if (ec) {
-            return make_error("cannot read directory '{}': {}", dir, ec.message());
-        }
-        std::string name = it->path().filename().string();
-        if (!is_dataset_file_name(name)) {
-            continue;
-        }
-        std::error_code type_ec;
-        // Follows symlinks (ConfigMap mounts); a dangling link reads as a broken file below.
-        if (it->is_directory(type_ec)) {
-            continue;
-        }
-        names.push_back(std::move(name));
-    }
-    if (ec) {
-        return make_error("cannot read directory '{}': {}", dir, ec.message());
-    }
-    std::sort(names.begin(), names.end());
-    return names;
-}
-
-std::string path_in(const std::string& dir, std::string_view name) {
-    if (!dir.empty() && dir.back() == '/') {
-        return dir + std::string(name);
-    }
-    return dir + "/" + std::string(name);
 }
 
 }  // namespace
@@ -152,36 +27,31 @@ std::string_view to_string(reload_summary::outcome value) {
     return "?";
 }
 
-bool is_dataset_file_name(std::string_view name) {
-    constexpr std::string_view suffix = ".json";
-    if (name.size() <= suffix.size() || !name.ends_with(suffix)) {
-        return false;
-    }
-    // Hidden files (".x.json", Emacs lock files ".#x.json") and Emacs autosaves ("#x.json").
-    return name.front() != '.' && name.front() != '#';
-}
-
-registry::registry(std::string dir, metrics::registry& metrics, std::chrono::milliseconds debounce)
-    : _dir(std::move(dir)),
-      _debounce(debounce),
+registry::registry(std::unique_ptr<source> source, metrics::registry& metrics)
+    : _source(std::move(source)),
       _current(std::make_shared<snapshot>()),
       _reloads_ok(metrics.add_counter("obsrv_datasets_reloads_total",
-                                      "Loads and reloads of the dataset directory by outcome",
+                                      "Loads and reloads of the dataset source by outcome",
                                       {{"result", "ok"}})),
       _reloads_partial(metrics.add_counter("obsrv_datasets_reloads_total",
-                                           "Loads and reloads of the dataset directory by outcome",
+                                           "Loads and reloads of the dataset source by outcome",
                                            {{"result", "partial"}})),
       _reloads_failed(metrics.add_counter("obsrv_datasets_reloads_total",
-                                          "Loads and reloads of the dataset directory by outcome",
+                                          "Loads and reloads of the dataset source by outcome",
                                           {{"result", "failed"}})),
-      _file_errors(metrics.add_counter(
-          "obsrv_datasets_file_errors_total",
-          "Dataset files found unreadable or invalid (counted once per distinct content)")),
+      _file_errors(metrics.add_counter("obsrv_datasets_file_errors_total",
+                                       "Dataset files or rows (and system settings) found "
+                                       "unreadable or invalid, counted once per distinct content")),
       _loaded_gauge(metrics.add_gauge("obsrv_datasets_loaded", "Datasets in the current snapshot")),
-      _broken_gauge(metrics.add_gauge("obsrv_datasets_broken_files",
-                                      "Dataset files that currently fail to read or parse")),
+      _broken_gauge(metrics.add_gauge(
+          "obsrv_datasets_broken_files",
+          "Dataset files or rows (and system settings) that currently fail to read or parse")),
       _version_gauge(metrics.add_gauge("obsrv_datasets_snapshot_version",
                                        "Version of the current dataset snapshot")) {}
+
+registry::registry(std::string dir, metrics::registry& metrics, std::chrono::milliseconds debounce)
+    : registry(std::make_unique<directory_source>(std::move(dir), system_settings{}, debounce),
+               metrics) {}
 
 registry::~registry() {
     stop();
@@ -191,7 +61,7 @@ status registry::load() {
     std::lock_guard lock(_reload_mutex);
     auto summary = reload_locked();
     if (summary.result == reload_summary::outcome::failed) {
-        return make_error("datasets.dir: {}", summary.message);
+        return make_error("{}: {}", _source->config_key(), summary.message);
     }
     return {};
 }
@@ -218,37 +88,54 @@ void registry::on_change(change_callback callback) {
 
 reload_summary registry::reload_locked() {
     reload_summary summary;
-    auto names = list_dataset_files(_dir);
-    if (!names) {
+    auto listing = _source->read();
+    if (!listing) {
         summary.result = reload_summary::outcome::failed;
-        summary.message = names.error().message;
+        summary.message = listing.error().message;
         summary.version = _version.load(std::memory_order_relaxed);
         summary.datasets = current()->size();
-        logger()->error("{}; keeping dataset snapshot version {} ({} datasets)", summary.message,
-                        summary.version, summary.datasets);
+        // A source that stays down (a database being restarted) is polled again and again:
+        // say so once, and once more when the reason changes.
+        if (summary.message != _failure) {
+            logger()->error("{}; keeping dataset snapshot version {} ({} datasets)",
+                            summary.message, summary.version, summary.datasets);
+        } else {
+            logger()->debug("{} (still)", summary.message);
+        }
+        _failure = summary.message;
         record(summary);
         return summary;
     }
+    if (!_failure.empty()) {
+        logger()->info("{} can be read again", _source->describe());
+        _failure.clear();
+    }
 
-    std::map<std::string, file_state, std::less<>> next;
-    for (const auto& name : *names) {
-        const std::string path = path_in(_dir, name);
-        const file_state* prev = nullptr;
-        if (auto it = _files.find(name); it != _files.end()) {
+    std::map<std::string, entry_state, std::less<>> next;
+    for (auto& entry : listing->entries) {
+        const entry_state* prev = nullptr;
+        if (auto it = _entries.find(entry.key); it != _entries.end()) {
             prev = &it->second;
         }
-        auto content = read_whole_file(path);
-        file_state state;
-        state.fingerprint = content ? fingerprint_of(*content) : "e:" + content.error().message;
+        entry_state state;
+        state.fingerprint = entry.fingerprint;
         if (prev && prev->fingerprint == state.fingerprint) {
             // Unchanged since the last reload: same outcome, already logged.
             state = *prev;
         } else {
             result<dataset> parsed =
-                content ? parse_dataset(*content, path)
-                        : result<dataset>(make_error("{}: {}", path, content.error().message));
-            if (parsed) {
-                logger()->info("{}: {} dataset '{}' ({}, {})", path,
+                entry.error ? result<dataset>(make_error("{}: {}", entry.origin, *entry.error))
+                            : parse_dataset(entry.document, entry.origin);
+            if (parsed && prev && prev->good && *prev->good == *parsed) {
+                // New bytes, same dataset (a touched file, a row published again unchanged):
+                // keeping the loaded object keeps the snapshot version.
+                state.good = prev->good;
+                if (prev->error) {
+                    logger()->info("{}: dataset '{}' is valid again", entry.origin,
+                                   parsed->dataset_id);
+                }
+            } else if (parsed) {
+                logger()->info("{}: {} dataset '{}' ({}, {})", entry.origin,
                                prev && prev->good ? "reloaded" : "loaded", parsed->dataset_id,
                                to_string(parsed->type), to_string(parsed->status));
                 state.good = std::make_shared<const dataset>(std::move(parsed).value());
@@ -265,31 +152,56 @@ reload_summary registry::reload_locked() {
             }
         }
         if (state.error) {
-            summary.errors.push_back({path, *state.error});
+            summary.errors.push_back({entry.origin, *state.error});
             if (state.good) {
                 ++summary.kept_previous;
             }
         }
-        next.emplace(name, std::move(state));
+        next.emplace(std::move(entry.key), std::move(state));
     }
-    for (const auto& [name, state] : _files) {
-        if (!next.contains(name) && state.good) {
-            logger()->info("{}: removed; dataset '{}' is gone", path_in(_dir, name),
+    for (const auto& [key, state] : _entries) {
+        if (!next.contains(key) && state.good) {
+            logger()->info("{}: removed; dataset '{}' is gone", state.good->origin,
                            state.good->dataset_id);
         }
     }
-    _files = std::move(next);
+    _entries = std::move(next);
+
+    // Settings that cannot be used keep their previous value (the source keeps it); each
+    // distinct problem is logged and counted once.
+    std::vector<std::string> setting_errors;
+    for (const auto& e : listing->setting_errors) {
+        if (std::find(_setting_errors.begin(), _setting_errors.end(), e.message) ==
+            _setting_errors.end()) {
+            logger()->error("{}", e.message);
+            _file_errors.inc();
+        }
+        setting_errors.push_back(e.message);
+        summary.errors.push_back({e.origin, e.message});
+    }
+    _setting_errors = std::move(setting_errors);
 
     std::vector<snapshot::dataset_ptr> candidates;
-    for (const auto& [name, state] : _files) {
+    for (const auto& [key, state] : _entries) {
         if (state.good) {
             candidates.push_back(state.good);
         }
     }
-    summary.files = names->size();
-    // Unchanged files keep their dataset object, so pointer equality means "nothing changed".
-    if (!_loaded || candidates != _published) {
+    summary.files = listing->entries.size();
+    // Unchanged entries keep their dataset object, so pointer equality means "nothing changed".
+    bool system_changed = !same_system_settings(listing->system, _system);
+    if (!_loaded || candidates != _published || system_changed) {
+        if (system_changed && _loaded) {
+            logger()->info(
+                "system settings changed (maxEventSize {}, "
+                "defaultDedupPeriodInSeconds {}, defaultDatasetId '{}', "
+                "encryptionSecretKey {})",
+                listing->system.max_event_size, listing->system.default_dedup_period_seconds,
+                listing->system.default_dataset_id,
+                listing->system.encryption_secret_key.empty() ? "unset" : "set");
+        }
         _published = candidates;
+        _system = listing->system;
         publish_locked(std::move(candidates), summary);
         _loaded = true;
     }
@@ -308,7 +220,7 @@ void registry::publish_locked(std::vector<snapshot::dataset_ptr> candidates,
                               reload_summary& summary) {
     std::vector<snapshot::conflict> conflicts;
     auto snap = snapshot::build(std::move(candidates), _version.load(std::memory_order_relaxed) + 1,
-                                &conflicts);
+                                &conflicts, _system);
     for (const auto& c : conflicts) {
         switch (c.what) {
             case snapshot::conflict::kind::duplicate_dataset_id:
@@ -342,10 +254,10 @@ void registry::publish_locked(std::vector<snapshot::dataset_ptr> candidates,
     _version_gauge.set(static_cast<double>(snap->version()));
     summary.changed = true;
     logger()->info(
-        "dataset snapshot version {}: {} datasets from {} files in {} ({} broken, {} "
+        "dataset snapshot version {}: {} datasets from {} {}s in {} ({} broken, {} "
         "conflicts)",
-        snap->version(), snap->size(), summary.files, _dir, summary.errors.size(),
-        _conflicts.size());
+        snap->version(), snap->size(), summary.files, _source->entry_noun(), _source->describe(),
+        summary.errors.size(), _conflicts.size());
 
     std::vector<change_callback> callbacks;
     {
@@ -380,151 +292,11 @@ void registry::record(const reload_summary& summary) {
 }
 
 status registry::start_watching() {
-    std::lock_guard lock(_lifecycle_mutex);
-    if (_thread.joinable()) {
-        return {};
-    }
-    int inotify_fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    if (inotify_fd < 0) {
-        return make_error("datasets.dir: inotify_init1 failed: {}", errno_text(errno));
-    }
-    int wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (wake_fd < 0) {
-        int err = errno;
-        ::close(inotify_fd);
-        return make_error("datasets.dir: eventfd failed: {}", errno_text(err));
-    }
-    int wd = ::inotify_add_watch(inotify_fd, _dir.c_str(), k_watch_mask);
-    if (wd < 0) {
-        int err = errno;
-        ::close(inotify_fd);
-        ::close(wake_fd);
-        return make_error("datasets.dir: cannot watch '{}': {}", _dir, errno_text(err));
-    }
-    _inotify_fd = inotify_fd;
-    _wake_fd = wake_fd;
-    _thread = std::thread([this, wd] { watch_loop(wd); });
-    return {};
+    return _source->start_watching([this] { reload(); });
 }
 
 void registry::stop() {
-    std::lock_guard lock(_lifecycle_mutex);
-    if (!_thread.joinable()) {
-        return;
-    }
-    uint64_t one = 1;
-    if (::write(_wake_fd, &one, sizeof one) != static_cast<ssize_t>(sizeof one)) {
-        logger()->error("cannot wake the dataset watcher: {}", errno_text(errno));
-    }
-    _thread.join();
-    ::close(_inotify_fd);
-    ::close(_wake_fd);
-    _inotify_fd = -1;
-    _wake_fd = -1;
-}
-
-void registry::watch_loop(int watch_descriptor) {
-    set_thread_name("datasets");
-    logger()->info("watching {} for dataset changes", _dir);
-    const auto max_delay = _debounce * 5;
-    bool watching = true;
-    bool pending = false;
-    clock_type::time_point first_event{};
-    clock_type::time_point last_event{};
-    clock_type::time_point next_rewatch{};
-    alignas(struct inotify_event) char buffer[16 * 1024];
-
-    auto until = [](clock_type::time_point deadline, clock_type::time_point now) {
-        auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - now).count();
-        return static_cast<int>(std::clamp<int64_t>(left, 0, 60'000));
-    };
-
-    for (;;) {
-        auto now = clock_type::now();
-        int timeout_ms = -1;
-        if (pending) {
-            timeout_ms = until(std::min(last_event + _debounce, first_event + max_delay), now);
-        }
-        if (!watching) {
-            int retry = until(next_rewatch, now);
-            timeout_ms = timeout_ms < 0 ? retry : std::min(timeout_ms, retry);
-        }
-        pollfd fds[2] = {{_wake_fd, POLLIN, 0}, {_inotify_fd, POLLIN, 0}};
-        if (::poll(fds, 2, timeout_ms) < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            logger()->error("dataset watcher stops: poll failed: {}", errno_text(errno));
-            return;
-        }
-        if (fds[0].revents & POLLIN) {
-            return;  // stop()
-        }
-        if (fds[1].revents & POLLIN) {
-            bool relevant = false;
-            for (;;) {
-                ssize_t len = ::read(_inotify_fd, buffer, sizeof buffer);
-                if (len <= 0) {
-                    break;  // EAGAIN: drained
-                }
-                for (ssize_t offset = 0; offset < len;) {
-                    struct inotify_event event {};
-                    std::memcpy(&event, buffer + offset, sizeof event);
-                    const char* name_start = buffer + offset + sizeof event;
-                    offset += static_cast<ssize_t>(sizeof event + event.len);
-                    if (event.mask & IN_Q_OVERFLOW) {
-                        relevant = true;  // events were lost: reload to be sure
-                        continue;
-                    }
-                    if (event.mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) {
-                        if (watching) {
-                            watching = false;
-                            if (!(event.mask & IN_IGNORED)) {
-                                ::inotify_rm_watch(_inotify_fd, watch_descriptor);
-                            }
-                            logger()->warn("{} was moved or deleted; waiting for it to return",
-                                           _dir);
-                            next_rewatch = clock_type::now() + k_rewatch_interval;
-                            relevant = true;
-                        }
-                        continue;
-                    }
-                    if (event.len > 0) {
-                        std::string_view name(name_start, ::strnlen(name_start, event.len));
-                        if (is_dataset_file_name(name) || name == k_configmap_swap) {
-                            relevant = true;
-                        }
-                    }
-                }
-            }
-            if (relevant) {
-                now = clock_type::now();
-                if (!pending) {
-                    pending = true;
-                    first_event = now;
-                }
-                last_event = now;
-            }
-        }
-        now = clock_type::now();
-        if (!watching && now >= next_rewatch) {
-            int wd = ::inotify_add_watch(_inotify_fd, _dir.c_str(), k_watch_mask);
-            if (wd >= 0) {
-                watch_descriptor = wd;
-                watching = true;
-                logger()->info("watching {} again", _dir);
-                // Reload at once: whatever the new directory holds is news.
-                pending = true;
-                first_event = last_event = now - max_delay;
-            } else {
-                next_rewatch = now + k_rewatch_interval;
-            }
-        }
-        if (pending && now >= std::min(last_event + _debounce, first_event + max_delay)) {
-            pending = false;
-            reload();
-        }
-    }
+    _source->stop();
 }
 
 }  // namespace obsrv::dataset

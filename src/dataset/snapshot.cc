@@ -3,10 +3,11 @@
 namespace obsrv::dataset {
 
 std::shared_ptr<const snapshot> snapshot::build(std::vector<dataset_ptr> candidates,
-                                                uint64_t version,
-                                                std::vector<conflict>* conflicts) {
+                                                uint64_t version, std::vector<conflict>* conflicts,
+                                                system_settings system) {
     auto snap = std::make_shared<snapshot>();
     snap->_version = version;
+    snap->_system = std::move(system);
 
     // First pass: decide who stays. A dataset_id or an alias names one dataset only; the file
     // that sorts first keeps it.
@@ -85,6 +86,13 @@ snapshot::dataset_ptr snapshot::find_shared(std::string_view key) const {
 const dataset* snapshot::by_dataset_id(std::string_view dataset_id) const {
     auto it = _by_id.find(dataset_id);
     return it == _by_id.end() ? nullptr : it->second->get();
+}
+
+bool same_system_settings(const system_settings& a, const system_settings& b) {
+    return a.encryption_secret_key == b.encryption_secret_key &&
+           a.max_event_size == b.max_event_size &&
+           a.default_dedup_period_seconds == b.default_dedup_period_seconds &&
+           a.default_dataset_id == b.default_dataset_id;
 }
 
 }  // namespace obsrv::dataset

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "dataset/model.h"
+#include "dataset/system_settings.h"
 
 namespace obsrv::dataset {
 
@@ -43,10 +44,11 @@ class snapshot {
     /// `candidates` in precedence order (the registry passes them sorted by file name): a
     /// dataset whose dataset_id, or alias, is already the dataset_id, or alias, of an earlier one
     /// is left out; an alias equal to another dataset's dataset_id shadows it for find(). Each
-    /// case is reported in `conflicts` (if given).
+    /// case is reported in `conflicts` (if given). `system` travels with the datasets.
     static std::shared_ptr<const snapshot> build(std::vector<dataset_ptr> candidates,
                                                  uint64_t version,
-                                                 std::vector<conflict>* conflicts = nullptr);
+                                                 std::vector<conflict>* conflicts = nullptr,
+                                                 system_settings system = {});
 
     /// An empty snapshot (version 0 until a load).
     snapshot() = default;
@@ -67,6 +69,9 @@ class snapshot {
     bool empty() const { return _datasets.empty(); }
     /// Increases by one with every published change; 0 before the first load.
     uint64_t version() const { return _version; }
+    /// Obsrv's platform settings (the `system_settings` table, or obsrvd's configuration in
+    /// directory mode) that were current when this snapshot was published.
+    const system_settings& system_config() const { return _system; }
 
   private:
     const dataset_ptr* locate(std::string_view key) const;
@@ -76,6 +81,10 @@ class snapshot {
     std::unordered_map<std::string_view, const dataset_ptr*> _by_alias;
     std::unordered_map<std::string_view, const dataset_ptr*> _by_id;
     uint64_t _version = 0;
+    system_settings _system;
 };
+
+/// Field-by-field equality (the struct is shared with code that does not define it).
+bool same_system_settings(const system_settings& a, const system_settings& b);
 
 }  // namespace obsrv::dataset

@@ -183,6 +183,40 @@ TEST_F(registry_test, reload_picks_up_edit_add_and_remove) {
     EXPECT_EQ(reg.reload_count(), 5u);
 }
 
+TEST_F(registry_test, new_bytes_for_the_same_dataset_change_nothing) {
+    write_file(path("a.json"), dataset_json("a", R"("data_version":1)"));
+    registry reg(dir, metrics);
+    ASSERT_TRUE(reg.load().has_value());
+    auto before = reg.current();
+
+    // Reformatted, keys reordered, an ignored field added: the same dataset.
+    write_file(path("a.json"),
+               "{\n  \"api_version\": \"v2\", \"data_version\": 1,\n"
+               "  \"status\": \"Live\", \"type\": \"event\", "
+               "\"dataset_id\": \"a\", \"created_by\": \"x\"\n}\n");
+    auto summary = reg.reload();
+    EXPECT_FALSE(summary.changed);
+    EXPECT_EQ(reg.version(), 1u);
+    EXPECT_EQ(reg.current(), before);
+
+    write_file(path("a.json"), dataset_json("a", R"("data_version":2)"));
+    EXPECT_TRUE(reg.reload().changed);
+    EXPECT_EQ(reg.version(), 2u);
+}
+
+TEST_F(registry_test, directory_mode_carries_the_configured_system_settings) {
+    write_file(path("a.json"), dataset_json("a"));
+    system_settings system;
+    system.encryption_secret_key = "0123456789abcdef";
+    registry reg(std::make_unique<directory_source>(dir, system), metrics);
+    ASSERT_TRUE(reg.load().has_value());
+    const auto& loaded = reg.current()->system_config();
+    EXPECT_EQ(loaded.encryption_secret_key, "0123456789abcdef");
+    EXPECT_EQ(loaded.max_event_size, 1048576);
+    EXPECT_EQ(loaded.default_dedup_period_seconds, 604800);
+    EXPECT_EQ(loaded.default_dataset_id, "ALL");
+}
+
 TEST_F(registry_test, broken_file_keeps_the_previous_version_until_fixed) {
     write_file(path("a.json"), dataset_json("a", R"("data_version":1)"));
     write_file(path("b.json"), dataset_json("b"));

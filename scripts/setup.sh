@@ -11,11 +11,14 @@ packages=(
   librdkafka-dev liburing-dev libsimdjson-dev libxxhash-dev libmimalloc-dev
   libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev libre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev libhiredis-dev libabsl-dev libssl-dev
+  # PostgreSQL client (datasets.source=postgres)
+  libpq-dev
   # time zone database read by abseil (indexTS dataset_tz)
   tzdata
   # tests and operations: kcat checks the embedded broker from outside,
-  # promtool (package prometheus) lints /metrics, clang-format checks style
-  kcat prometheus clang-format curl python3 redis-server
+  # promtool (package prometheus) lints /metrics, clang-format checks style,
+  # the dataset registry's tests start a PostgreSQL server (initdb, postgres)
+  kcat prometheus clang-format curl python3 redis-server postgresql
 )
 
 missing=()

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <thread>
 
+#include "app/dataset_source.h"
 #include "common/build_info.h"
 #include "common/json_writer.h"
 #include "common/log.h"
@@ -110,8 +112,8 @@ status daemon::start() {
             }
         }
         if (snapshot->empty()) {
-            logger->warn("no datasets in {} (datasets.dir): every ingest request gets 404",
-                         _config.datasets.dir);
+            logger->warn("no datasets in {} (datasets.source {}): every ingest request gets 404",
+                         _datasets->describe(), _config.datasets.source);
         }
     } else {
         logger->info("send data: produce Obsrv envelopes to topic 'ingest' at {}", _bootstrap);
@@ -172,12 +174,41 @@ status daemon::start_kafka() {
 
 status daemon::start_datasets() {
     static const auto logger = log::get("datasets");
-    _datasets = std::make_unique<dataset::registry>(_config.datasets.dir, _metrics);
-    if (auto st = _datasets->load(); !st) {
-        return st;
+    auto source = make_dataset_source(_config.datasets);
+    if (!source) {
+        return std::move(source).error();
+    }
+    _datasets = std::make_unique<dataset::registry>(std::move(source).value(), _metrics);
+    // A database may come up together with obsrvd: keep trying for a while, then give up
+    // loudly rather than serve without datasets (the pipeline would fail every event).
+    const bool postgres = _config.datasets.source == "postgres";
+    const auto patience =
+        std::chrono::milliseconds(postgres ? _config.datasets.postgres.startup_timeout_ms : 0);
+    const auto deadline = std::chrono::steady_clock::now() + patience;
+    for (bool told = false;; told = true) {
+        auto st = _datasets->load();
+        if (st) {
+            break;
+        }
+        auto now = std::chrono::steady_clock::now();
+        if (now >= deadline) {
+            if (patience.count() > 0) {
+                return make_error("{} (gave up after {} ms: datasets.postgres.startup_timeout_ms)",
+                                  st.error().message, patience.count());
+            }
+            return st;
+        }
+        if (!told) {
+            logger->warn(
+                "datasets not loaded yet; retrying for up to {} ms "
+                "(datasets.postgres.startup_timeout_ms)",
+                patience.count());
+        }
+        std::this_thread::sleep_for(
+            std::min<std::chrono::steady_clock::duration>(std::chrono::seconds(1), deadline - now));
     }
     auto snapshot = _datasets->current();
-    logger->info("{} dataset(s) loaded from {}", snapshot->size(), _config.datasets.dir);
+    logger->info("{} dataset(s) loaded from {}", snapshot->size(), _datasets->describe());
     if (_config.datasets.watch) {
         if (auto st = _datasets->start_watching(); !st) {
             return st;
@@ -282,7 +313,7 @@ std::pair<int, std::string> daemon::readiness() const {
     if (_gateway) {
         w.key("datasets").begin_object().key("ok").value(datasets_ok);
         if (!datasets_ok) {
-            w.key("detail").value("no dataset loaded from datasets.dir");
+            w.key("detail").value("no dataset loaded from " + _datasets->describe());
         }
         w.end_object();
     }

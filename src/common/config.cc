@@ -521,6 +521,26 @@ status check(const settings& s) {
                 name);
         }
     }
+    if (s.datasets.source == "postgres") {
+        for (const auto& [key, value] :
+             {std::pair{"datasets.postgres.host", &s.datasets.postgres.host},
+              std::pair{"datasets.postgres.dbname", &s.datasets.postgres.dbname},
+              std::pair{"datasets.postgres.user", &s.datasets.postgres.user}}) {
+            if (value->empty()) {
+                return make_error(
+                    "config: key '{}': must not be empty when datasets.source is "
+                    "postgres",
+                    key);
+            }
+        }
+    }
+    // Postgres truncates identifiers beyond 63 bytes: LISTEN and NOTIFY would disagree.
+    if (s.datasets.postgres.notify_channel.size() > 63) {
+        return make_error(
+            "config: key 'datasets.postgres.notify_channel': at most 63 bytes, got "
+            "{}",
+            s.datasets.postgres.notify_channel.size());
+    }
     // Connection and identity come from dedicated keys so that every client of
     // every role agrees on them.
     static constexpr std::pair<std::string_view, std::string_view> k_reserved[] = {

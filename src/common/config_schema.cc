@@ -161,20 +161,72 @@ const std::array k_keys = {
              "latency batching can add).",
              0, 100'000},
 
+    key_spec{"datasets.source", OBSRV_FIELD(std::string, datasets.source), "dir",
+             "Where datasets come from: dir = a directory of Obsrv dataset JSON files "
+             "(datasets.dir); postgres = Obsrv's tables datasets, dataset_transformations and "
+             "system_settings (datasets.postgres.*), refreshed without restart.",
+             0, 0, "dir|postgres"},
     key_spec{"datasets.dir", OBSRV_FIELD(std::string, datasets.dir), "config/datasets",
              "Directory of Obsrv dataset JSON files (one dataset per file); relative paths are "
              "resolved from the working directory.",
              0, 0},
     key_spec{"datasets.watch", OBSRV_FIELD(bool, datasets.watch), "true",
-             "Reload datasets when a file in datasets.dir changes (inotify); SIGHUP always "
-             "reloads.",
+             "Reload datasets when they change: inotify on datasets.dir, or polling (and "
+             "NOTIFY) for postgres. SIGHUP always reloads.",
              0, 0},
     key_spec{"datasets.encryption_secret_key",
              OBSRV_FIELD(std::string, datasets.encryption_secret_key), "",
-             "Stands for Obsrv's system_settings encryptionSecretKey: the AES key (its UTF-8 "
-             "bytes; 16, 24 or 32 of them) of the transformer's encrypt transformations. Empty: "
-             "datasets with an encrypt transformation are not loaded.",
+             "Stands for Obsrv's system_settings encryptionSecretKey when datasets.source is "
+             "dir (with postgres it comes from the system_settings table): the AES key (its "
+             "UTF-8 bytes; 16, 24 or 32 of them) of the transformer's encrypt transformations. "
+             "Empty: datasets with an encrypt transformation are not loaded.",
              0, 0},
+    key_spec{
+        "datasets.postgres.host", OBSRV_FIELD(std::string, datasets.postgres.host), "localhost",
+        "PostgreSQL host name or address, or a unix socket directory (starting with /).", 0, 0},
+    key_spec{"datasets.postgres.port", OBSRV_FIELD(int64_t, datasets.postgres.port), "5432",
+             "PostgreSQL port.", 1, k_max_port},
+    key_spec{"datasets.postgres.dbname", OBSRV_FIELD(std::string, datasets.postgres.dbname),
+             "obsrv", "Database holding Obsrv's tables (Obsrv's postgres.database).", 0, 0},
+    key_spec{"datasets.postgres.user", OBSRV_FIELD(std::string, datasets.postgres.user), "obsrv",
+             "Database user; it only needs SELECT on datasets, dataset_transformations and "
+             "system_settings.",
+             0, 0},
+    key_spec{"datasets.postgres.password", OBSRV_FIELD(std::string, datasets.postgres.password), "",
+             "Database password. Empty: datasets.postgres.password_file, else libpq's PGPASSWORD "
+             "environment variable or password file (~/.pgpass, PGPASSFILE).",
+             0, 0},
+    key_spec{"datasets.postgres.password_file",
+             OBSRV_FIELD(std::string, datasets.postgres.password_file), "",
+             "File whose first line is the database password (a mounted secret); used when "
+             "datasets.postgres.password is empty.",
+             0, 0},
+    key_spec{"datasets.postgres.sslmode", OBSRV_FIELD(std::string, datasets.postgres.sslmode),
+             "prefer", "libpq sslmode.", 0, 0,
+             "disable|allow|prefer|require|verify-ca|verify-full"},
+    key_spec{"datasets.postgres.connect_timeout_s",
+             OBSRV_FIELD(int64_t, datasets.postgres.connect_timeout_s), "5",
+             "Longest wait for a connection to be made (libpq connect_timeout).", 1, 600},
+    key_spec{"datasets.postgres.query_timeout_ms",
+             OBSRV_FIELD(int64_t, datasets.postgres.query_timeout_ms), "10000",
+             "Longest a reading query may run (statement_timeout) or the socket may stay "
+             "unanswered (tcp_user_timeout).",
+             100, k_hour_ms},
+    key_spec{"datasets.postgres.refresh_interval_ms",
+             OBSRV_FIELD(int64_t, datasets.postgres.refresh_interval_ms), "5000",
+             "How often the tables are read again when datasets.watch is on; a read that finds "
+             "nothing changed publishes nothing.",
+             100, k_hour_ms},
+    key_spec{"datasets.postgres.notify_channel",
+             OBSRV_FIELD(std::string, datasets.postgres.notify_channel), "",
+             "Also LISTEN on this channel and reload as soon as it is notified (needs a trigger "
+             "that NOTIFYs it; see docs/DATASETS.md). Empty: polling only.",
+             0, 0},
+    key_spec{"datasets.postgres.startup_timeout_ms",
+             OBSRV_FIELD(int64_t, datasets.postgres.startup_timeout_ms), "10000",
+             "At start-up, how long obsrvd keeps trying to read the tables before it exits with "
+             "an error naming datasets.postgres (0: one attempt).",
+             0, k_hour_ms},
 
     key_spec{"pipeline.workers", OBSRV_FIELD(int64_t, pipeline.workers), "0",
              "Pipeline worker threads (pipe-0, ...), each with its own stage chain and Kafka "

@@ -45,10 +45,27 @@ struct gateway_settings {
     int64_t completion_wait_us = 0;
 };
 
+struct datasets_postgres_settings {
+    std::string host;
+    int64_t port = 0;
+    std::string dbname;
+    std::string user;
+    std::string password;
+    std::string password_file;
+    std::string sslmode;
+    int64_t connect_timeout_s = 0;
+    int64_t query_timeout_ms = 0;
+    int64_t refresh_interval_ms = 0;
+    std::string notify_channel;
+    int64_t startup_timeout_ms = 0;
+};
+
 struct datasets_settings {
+    std::string source;  // dir|postgres
     std::string dir;
     bool watch = false;
-    std::string encryption_secret_key;  // Obsrv's system_settings encryptionSecretKey
+    std::string encryption_secret_key;  // Obsrv's system_settings encryptionSecretKey (dir)
+    datasets_postgres_settings postgres;
 };
 
 struct pipeline_dedup_settings {

@@ -366,6 +366,8 @@ std::string type_note(const key_spec& spec) {
     return {};
 }
 
+constexpr std::string_view k_redacted = "(redacted)";
+
 std::string render(const settings& values, bool with_comments) {
     std::string out;
     if (with_comments) {
@@ -405,9 +407,13 @@ std::string render(const settings& values, bool with_comments) {
                 out += std::get<bool_field>(spec.field)(mutable_values) ? " true\n" : " false\n";
                 break;
             case value_kind::string:
-            case value_kind::choice:
-                out += " " + yaml_scalar(std::get<string_field>(spec.field)(mutable_values)) + "\n";
+            case value_kind::choice: {
+                const auto& text = std::get<string_field>(spec.field)(mutable_values);
+                // Effective settings end up in terminals and tickets; defaults have no secrets.
+                bool hide = spec.secret && !with_comments && !text.empty();
+                out += " " + yaml_scalar(hide ? std::string(k_redacted) : text) + "\n";
                 break;
+            }
             case value_kind::string_list: {
                 const auto& list = std::get<list_field>(spec.field)(mutable_values);
                 out += list.empty() ? " []\n" : "\n";

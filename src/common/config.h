@@ -42,7 +42,8 @@ std::string render_default_yaml();
 /// The Markdown reference of every key (docs/CONFIGURATION.md).
 std::string render_markdown_reference();
 
-/// The effective settings as YAML (obsrvd --check-config).
+/// The effective settings as YAML (obsrvd --check-config); secret values (passwords, keys)
+/// read "(redacted)".
 std::string render_yaml(const settings& s);
 
 }  // namespace obsrv::config

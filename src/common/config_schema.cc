@@ -175,12 +175,16 @@ const std::array k_keys = {
              "NOTIFY) for postgres. SIGHUP always reloads.",
              0, 0},
     key_spec{"datasets.encryption_secret_key",
-             OBSRV_FIELD(std::string, datasets.encryption_secret_key), "",
+             OBSRV_FIELD(std::string, datasets.encryption_secret_key),
+             "",
              "Stands for Obsrv's system_settings encryptionSecretKey when datasets.source is "
              "dir (with postgres it comes from the system_settings table): the AES key (its "
              "UTF-8 bytes; 16, 24 or 32 of them) of the transformer's encrypt transformations. "
              "Empty: datasets with an encrypt transformation are not loaded.",
-             0, 0},
+             0,
+             0,
+             {},
+             true},
     key_spec{
         "datasets.postgres.host", OBSRV_FIELD(std::string, datasets.postgres.host), "localhost",
         "PostgreSQL host name or address, or a unix socket directory (starting with /).", 0, 0},
@@ -192,10 +196,15 @@ const std::array k_keys = {
              "Database user; it only needs SELECT on datasets, dataset_transformations and "
              "system_settings.",
              0, 0},
-    key_spec{"datasets.postgres.password", OBSRV_FIELD(std::string, datasets.postgres.password), "",
+    key_spec{"datasets.postgres.password",
+             OBSRV_FIELD(std::string, datasets.postgres.password),
+             "",
              "Database password. Empty: datasets.postgres.password_file, else libpq's PGPASSWORD "
              "environment variable or password file (~/.pgpass, PGPASSFILE).",
-             0, 0},
+             0,
+             0,
+             {},
+             true},
     key_spec{"datasets.postgres.password_file",
              OBSRV_FIELD(std::string, datasets.postgres.password_file), "",
              "File whose first line is the database password (a mounted secret); used when "

@@ -33,6 +33,7 @@ struct key_spec {
     int64_t min = 0;  // integers only
     int64_t max = 0;
     std::string_view choices = {};  // choice strings only: "plain|json"
+    bool secret = false;            // never printed with its value (--check-config)
 
     value_kind kind() const;
 };

@@ -208,5 +208,30 @@ TEST(config, effective_yaml_round_trips) {
     EXPECT_EQ(again->datasets.dir, "/data/my datasets");
 }
 
+TEST(config, effective_yaml_hides_secrets) {
+    auto s = load(
+        std::nullopt,
+        std::vector<std::string>{"datasets.source=postgres", "datasets.postgres.password=hunter2",
+                                 "datasets.encryption_secret_key=0123456789abcdef"});
+    ASSERT_TRUE(s) << s.error().message;
+    EXPECT_EQ(s->datasets.postgres.password, "hunter2");
+    auto text = render_yaml(*s);
+    EXPECT_THAT(text, ::testing::Not(::testing::HasSubstr("hunter2")));
+    EXPECT_THAT(text, ::testing::Not(::testing::HasSubstr("0123456789abcdef")));
+    EXPECT_THAT(text, ::testing::HasSubstr("password: \"(redacted)\""));
+    EXPECT_THAT(text, ::testing::HasSubstr("source: postgres"));
+}
+
+TEST(config, postgres_source_needs_a_host_and_a_database) {
+    auto s = load(std::nullopt, std::vector<std::string>{"datasets.source=postgres",
+                                                         "datasets.postgres.dbname="});
+    ASSERT_FALSE(s);
+    EXPECT_EQ(s.error().message,
+              "config: key 'datasets.postgres.dbname': must not be empty when datasets.source is "
+              "postgres");
+    // Irrelevant in directory mode.
+    EXPECT_TRUE(load(std::nullopt, std::vector<std::string>{"datasets.postgres.dbname="}));
+}
+
 }  // namespace
 }  // namespace obsrv::config

@@ -84,12 +84,9 @@ result<std::unique_ptr<pipeline_role>> pipeline_role::start(const settings& conf
     }
 
     const int partitions = static_cast<int>(config.kafka.topics.partitions);
-    // Directory mode: the configuration stands for Obsrv's system_settings table.
-    dataset::system_settings system;
-    system.encryption_secret_key = config.datasets.encryption_secret_key;
+    // Platform settings (the encryption key) come with each dataset snapshot.
     role->_catalogs = std::make_unique<pipeline::catalog_source>(
-        datasets, std::move(system),
-        [topics, partitions, &config](const pipeline::dataset_catalog& catalog) {
+        datasets, [topics, partitions, &config](const pipeline::dataset_catalog& catalog) {
             if (topics == nullptr) {
                 return;
             }

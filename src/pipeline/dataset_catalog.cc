@@ -172,9 +172,9 @@ const compiled_dataset* dataset_catalog::find_master_by_topic(std::string_view t
     return it == _master_by_topic.end() ? nullptr : it->second;
 }
 
-catalog_source::catalog_source(dataset::registry& registry, dataset::system_settings settings,
+catalog_source::catalog_source(dataset::registry& registry,
                                std::function<void(const dataset_catalog&)> on_rebuild)
-    : _settings(std::move(settings)), _on_rebuild(std::move(on_rebuild)) {
+    : _on_rebuild(std::move(on_rebuild)) {
     registry.on_change([this](const dataset::snapshot& s) { rebuild(s); });
     rebuild(*registry.current());
 }
@@ -191,7 +191,7 @@ std::shared_ptr<const dataset_catalog> catalog_source::current() const {
 
 void catalog_source::rebuild(const dataset::snapshot& snapshot) {
     std::vector<std::string> problems;
-    auto catalog = dataset_catalog::build(snapshot, _settings, &problems);
+    auto catalog = dataset_catalog::build(snapshot, snapshot.system_config(), &problems);
     for (const auto& p : problems) {
         if (p.find("): warning: ") != std::string::npos) {
             logger()->warn("{}", p);

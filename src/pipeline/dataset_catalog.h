@@ -9,7 +9,9 @@
 // denorm fields compute their key with `jsonata_expr` (JSONata is not supported yet): its
 // events would otherwise pass without the master data they ask for.
 //
-// Platform-wide settings (Obsrv's system_settings: the encryption key) come with each build.
+// Platform-wide settings (Obsrv's system_settings: the encryption key) come with each build;
+// catalog_source takes them from the snapshot (the configuration in directory mode, the
+// system_settings table with the PostgreSQL source), so a changed key rebuilds the catalog.
 //
 // Immutable once built; shared by the workers through catalog_source, which swaps in a new
 // catalog when the registry publishes a snapshot.
@@ -103,8 +105,8 @@ class dataset_catalog {
 class catalog_source {
   public:
     /// `on_rebuild` (optional) runs after each rebuild with the new catalog (topic creation).
-    catalog_source(dataset::registry& registry, dataset::system_settings settings,
-                   std::function<void(const dataset_catalog&)> on_rebuild = nullptr);
+    explicit catalog_source(dataset::registry& registry,
+                            std::function<void(const dataset_catalog&)> on_rebuild = nullptr);
     /// A fixed catalog (tests, benchmarks).
     explicit catalog_source(std::shared_ptr<const dataset_catalog> fixed);
 
@@ -118,7 +120,6 @@ class catalog_source {
     mutable std::mutex _mutex;
     std::shared_ptr<const dataset_catalog> _catalog;
     std::atomic<uint64_t> _generation{0};
-    dataset::system_settings _settings;
     std::function<void(const dataset_catalog&)> _on_rebuild;
 };
 

@@ -126,14 +126,16 @@ int partition_count(rd_kafka_t* rk, const std::string& topic) {
 workload prepare(const obsrv::settings& config, const std::string& brokers,
                  const std::string& topic) {
     obsrv::metrics::registry metrics;
-    obsrv::dataset::registry datasets(config.datasets.dir, metrics);
+    // As obsrvd in directory mode: the configuration stands for Obsrv's system_settings table.
+    obsrv::dataset::system_settings system;
+    system.encryption_secret_key = config.datasets.encryption_secret_key;
+    obsrv::dataset::registry datasets(
+        std::make_unique<obsrv::dataset::directory_source>(config.datasets.dir, std::move(system)),
+        metrics);
     if (auto st = datasets.load(); !st) {
         die(st.error().message);
     }
-    // As the pipeline role: the configuration stands for Obsrv's system_settings table.
-    obsrv::dataset::system_settings system;
-    system.encryption_secret_key = config.datasets.encryption_secret_key;
-    obsrv::pipeline::catalog_source catalogs(datasets, std::move(system));
+    obsrv::pipeline::catalog_source catalogs(datasets);
     const auto options = obsrv::pipeline::stage_options(config.pipeline);
     obsrv::pipeline::shared_dedup_window_options window;
     window.window.max_entries = static_cast<size_t>(config.pipeline.dedup.max_entries);

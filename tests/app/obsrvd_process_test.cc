@@ -1,6 +1,8 @@
 // obsrvd and obsrvctl driven as an operator would: real processes, the
 // embedded broker checked from outside with kcat, /metrics with promtool.
 
+#include "obsrvd_process.h"
+
 #include <filesystem>
 #include <fstream>
 #include <netinet/in.h>
@@ -23,62 +25,8 @@ namespace {
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
-/// A running obsrvd on free ports with its own bootstrap file.
-class obsrvd_instance {
-  public:
-    explicit obsrvd_instance(std::vector<std::string> extra = {}, std::string bootstrap_file = {},
-                             uint16_t admin_port = 0)
-        : _dir(make_temp_dir("obsrvd")), _admin_port(admin_port ? admin_port : free_port()) {
-        _bootstrap_file = bootstrap_file.empty() ? _dir + "/bootstrap" : bootstrap_file;
-        std::vector<std::string> argv = {app_binary("obsrvd"),
-                                         "--config",
-                                         source_dir() + "/config/obsrvd.yaml",
-                                         "--set",
-                                         "admin.port=" + std::to_string(_admin_port),
-                                         "--set",
-                                         "gateway.port=" + std::to_string(free_port()),
-                                         "--set",
-                                         "kafka.embedded.bootstrap_file=" + _bootstrap_file,
-                                         "--set",
-                                         "datasets.dir=" + source_dir() + "/config/datasets"};
-        argv.insert(argv.end(), extra.begin(), extra.end());
-        _process = std::make_unique<subprocess>(argv);
-    }
-
-    bool wait_ready() {
-        return wait_until(
-            [&] {
-                auto r = http::get("127.0.0.1", _admin_port, "/ready", 1s);
-                return r && r->status == 200;
-            },
-            scaled(30s));
-    }
-
-    std::string bootstrap() const {
-        auto text = read_file(_bootstrap_file);
-        return text.substr(0, text.find('\n'));
-    }
-
-    /// obsrvctl against this instance.
-    run_result ctl(std::vector<std::string> args) const {
-        std::vector<std::string> argv = {app_binary("obsrvctl"), "--set",
-                                         "admin.port=" + std::to_string(_admin_port), "--set",
-                                         "kafka.embedded.bootstrap_file=" + _bootstrap_file};
-        argv.insert(argv.end(), args.begin(), args.end());
-        return run(argv, scaled(60s));
-    }
-
-    subprocess& process() { return *_process; }
-    uint16_t admin_port() const { return _admin_port; }
-    const std::string& bootstrap_file() const { return _bootstrap_file; }
-    const std::string& dir() const { return _dir; }
-
-  private:
-    std::string _dir;
-    uint16_t _admin_port;
-    std::string _bootstrap_file;
-    std::unique_ptr<subprocess> _process;
-};
+/// A running obsrvd on free ports with its own bootstrap file (all roles).
+using obsrvd_instance = obsrvd_process;
 
 simdjson::dom::element parse_json(simdjson::dom::parser& parser, const std::string& text) {
     simdjson::dom::element doc;
@@ -344,7 +292,10 @@ TEST(obsrvd_start, second_instance_leaves_the_first_ones_bootstrap_file_alone) {
     auto address = first.bootstrap();
     ASSERT_FALSE(address.empty());
     // Same bootstrap file and admin port: the second fails on the port.
-    obsrvd_instance second({}, first.bootstrap_file(), first.admin_port());
+    obsrvd_options same;
+    same.bootstrap_file = first.bootstrap_file();
+    same.admin_port = first.admin_port();
+    obsrvd_instance second(same);
     auto status = second.process().wait(scaled(30s));
     ASSERT_TRUE(status.has_value());
     EXPECT_EQ(*status, 1);

@@ -18,7 +18,18 @@ void count_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque
 
 }  // namespace
 
-int produce(const std::string& bootstrap, const std::string& topic, int32_t partition, int count) {
+int produce(const std::string& bootstrap, const std::string& topic, int32_t partition, int count,
+            int first) {
+    std::vector<std::string> values;
+    values.reserve(static_cast<size_t>(count));
+    for (int i = first; i < first + count; ++i) {
+        values.push_back("m" + std::to_string(i));
+    }
+    return produce_values(bootstrap, topic, partition, values);
+}
+
+int produce_values(const std::string& bootstrap, const std::string& topic, int32_t partition,
+                   const std::vector<std::string>& values) {
     int delivered = 0;
     kafka::client_options options;
     options.kind = kafka::client_kind::producer;
@@ -32,12 +43,15 @@ int produce(const std::string& bootstrap, const std::string& topic, int32_t part
         throw std::runtime_error(producer.error().message);
     }
     rd_kafka_topic_t* rkt = rd_kafka_topic_new(producer->get(), topic.c_str(), nullptr);
-    for (int i = 0; i < count; ++i) {
-        std::string payload = "m" + std::to_string(i);
-        rd_kafka_produce(rkt, partition < 0 ? RD_KAFKA_PARTITION_UA : partition,
-                         RD_KAFKA_MSG_F_COPY, payload.data(), payload.size(), nullptr, 0, nullptr);
+    for (const auto& payload : values) {
+        while (rd_kafka_produce(rkt, partition < 0 ? RD_KAFKA_PARTITION_UA : partition,
+                                RD_KAFKA_MSG_F_COPY, const_cast<char*>(payload.data()),
+                                payload.size(), nullptr, 0, nullptr) != 0 &&
+               rd_kafka_last_error() == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            rd_kafka_poll(producer->get(), 10);
+        }
     }
-    rd_kafka_flush(producer->get(), 10000);
+    rd_kafka_flush(producer->get(), 30000);
     rd_kafka_topic_destroy(rkt);
     return delivered;
 }

@@ -10,9 +10,15 @@
 
 namespace obsrv::testing {
 
-/// Produces `count` messages "m<i>" to topic/partition (-1: partitioner) and
-/// waits for every delivery report; returns how many were delivered.
-int produce(const std::string& bootstrap, const std::string& topic, int32_t partition, int count);
+/// Produces `count` messages "m<first>" .. "m<first+count-1>" to topic/partition (-1:
+/// partitioner) and waits for every delivery report; returns how many were delivered.
+int produce(const std::string& bootstrap, const std::string& topic, int32_t partition, int count,
+            int first = 0);
+
+/// Produces each of `values` to topic/partition (-1: partitioner), in order, and waits for
+/// every delivery report; returns how many were delivered.
+int produce_values(const std::string& bootstrap, const std::string& topic, int32_t partition,
+                   const std::vector<std::string>& values);
 
 /// Joins `group`, consumes `count` messages of `topic` and commits the offset
 /// after the last one; returns their payloads.

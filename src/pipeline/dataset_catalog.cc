@@ -148,6 +148,15 @@ const compiled_dataset* dataset_catalog::find(std::string_view dataset_id) const
     return it == _by_id.end() ? nullptr : &it->second;
 }
 
+const compiled_dataset* dataset_catalog::find_by_router_topic(std::string_view topic) const {
+    for (const auto& [id, c] : _by_id) {
+        if (c.config->router_config.topic == topic) {
+            return &c;
+        }
+    }
+    return nullptr;
+}
+
 std::vector<std::string> dataset_catalog::router_topics() const {
     std::vector<std::string> topics;
     for (const auto& [id, c] : _by_id) {

@@ -79,6 +79,9 @@ class dataset_catalog {
 
     /// By dataset_id (the `dataset` member of pipeline messages); nullptr when unknown.
     const compiled_dataset* find(std::string_view dataset_id) const;
+    /// The dataset whose router_config.topic is `topic` (the first one if several share it);
+    /// nullptr when none. A scan: for the rare paths only.
+    const compiled_dataset* find_by_router_topic(std::string_view topic) const;
     size_t size() const { return _by_id.size(); }
     uint64_t version() const { return _version; }
     /// Router topics of all datasets (to create them at start and on reload).

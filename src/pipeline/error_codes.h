@@ -51,6 +51,11 @@ inline constexpr obsrv_error transformation_failed{
     "ERR_TRANSFORM_1023", "Atleast one mandatory transformation has failed"};
 inline constexpr obsrv_error transformation_field_missing{
     "ERR_TRANSFORM_1024", "Transformation field is either missing or blank"};
+/// Ours, not Obsrv's (its numbers end at 1032): Kafka refused the routed message for good for
+/// a reason other than its size (the dataset topic does not exist or may not be written).
+/// Oversized routed messages use ERR_EXT_1003.
+inline constexpr obsrv_error undeliverable_event{
+    "ERR_ROUTER_9001", "Unable to deliver the event to the dataset topic"};
 }  // namespace errors
 
 }  // namespace obsrv::pipeline

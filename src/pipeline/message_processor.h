@@ -40,6 +40,16 @@ using processing_token = uint64_t;
 /// committed, so after a restart (or by the partition's next owner) it is processed again.
 inline constexpr processing_token k_not_processed = ~processing_token{0};
 
+/// An output the producer or the broker refused for good: retrying cannot deliver it (larger
+/// than message.max.bytes, topic unknown or not authorised). Views valid during the call only.
+struct undeliverable_output {
+    std::string_view topic;
+    std::string_view payload;
+    bool too_large = false;        // the size was the reason
+    std::string_view reason;       // librdkafka's text for the error
+    size_t max_message_bytes = 0;  // the producer's message.max.bytes: replacements must fit
+};
+
 class message_processor {
   public:
     virtual ~message_processor() = default;
@@ -57,6 +67,17 @@ class message_processor {
     /// window expiry). Appends outputs like process(); they carry no token.
     virtual void tick(int64_t now_ms, std::vector<output_message>& out) {
         (void)now_ms;
+        (void)out;
+    }
+
+    /// Called instead of retrying when an output of process() hit a permanent produce error.
+    /// Appends what to produce in its place (e.g. a `failed` message); those count as outputs
+    /// of the same input, so its offset is committed once they are delivered. Appending nothing
+    /// drops the output (the runtime counts and logs it). Replacements that fail for good in
+    /// turn are dropped without asking again.
+    virtual void undeliverable(const undeliverable_output& failed,
+                               std::vector<output_message>& out) {
+        (void)failed;
         (void)out;
     }
 };

@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "pipeline/envelope.h"
 #include "pipeline/memory_master_store.h"
+#include "pipeline/undeliverable.h"
 
 namespace obsrv::pipeline {
 
@@ -176,6 +177,22 @@ void pipeline_processor::abandon(processing_token token) {
     const auto probes = it->second.probes();
     _dedup.release(probes);
     _pending.erase(it);
+}
+
+void pipeline_processor::undeliverable(const undeliverable_output& failed,
+                                       std::vector<output_message>& out) {
+    const pipeline_options& o = _options;
+    for (const std::string* topic :
+         {&o.raw_topic, &o.unique_topic, &o.denorm_topic, &o.transform_topic, &o.failed_topic,
+          &o.transform_failed_topic, &o.system_events_topic}) {
+        if (failed.topic == *topic) {
+            return;
+        }
+    }
+    _ctx.now_ms = wall_clock_ms();
+    _ctx.out = &out;
+    fail_undeliverable_routed_event(failed, catalog(), _ctx);
+    _ctx.out = nullptr;
 }
 
 void pipeline_processor::tick(int64_t now_ms, std::vector<output_message>& out) {

@@ -52,6 +52,12 @@ class pipeline_processor final : public message_processor {
     void complete(processing_token token) override;
     void abandon(processing_token token) override;
     void tick(int64_t now_ms, std::vector<output_message>& out) override;
+    /// A routed message Kafka refused for good becomes a `failed` message (undeliverable.h).
+    /// Refused intermediate-topic, failed (and transform.failed) and system-event messages are
+    /// dropped: the event's fate is decided by its dataset topic, and a failed message that
+    /// cannot be written has nowhere else to go (the runtime counts and logs them).
+    void undeliverable(const undeliverable_output& failed,
+                       std::vector<output_message>& out) override;
 
     uint64_t dedup_store_bypassed() const { return _bypassed; }
 

@@ -25,10 +25,15 @@ runtime_probe::runtime_probe(metrics::registry& r, int workers, std::string metr
                                       "Messages consumed from the entry topics")),
       consumed_bytes(r.add_counter(prefix + "_consumed_bytes_total",
                                    "Payload bytes consumed from the entry topics")),
-      delivery_errors(r.add_counter(prefix + "_delivery_errors_total",
-                                    "Output messages whose delivery failed (each is retried)")),
+      delivery_errors(r.add_counter(
+          prefix + "_delivery_errors_total",
+          "Output messages whose delivery failed (retried unless the error is permanent)")),
       delivery_retries(r.add_counter(prefix + "_delivery_retries_total",
                                      "Output messages produced again after a failed delivery")),
+      undeliverable_outputs(r.add_counter(
+          prefix + "_undeliverable_outputs_total",
+          "Output messages refused for good (too large, topic unknown or not authorised): not "
+          "retried; the stage chain writes a failed message in place of a dataset-topic one")),
       committed_offsets(r.add_counter(
           prefix + "_committed_offsets_total",
           "Entry-topic messages covered by offsets the group coordinator acknowledged")),

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <poll.h>
@@ -11,6 +12,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/log.h"
@@ -80,6 +82,7 @@ struct output_record {
     // Produced without RD_KAFKA_MSG_F_COPY/FREE: librdkafka points at these bytes until the
     // delivery report, and a retry sends the very same bytes again.
     std::string payload;
+    bool replacement = false;  // made by undeliverable() for an output refused for good
 };
 
 struct retry_entry {
@@ -100,6 +103,42 @@ constexpr size_t k_pop_batch = 64;
 // librdkafka's local queue is full: not a delivery failure, just come back soon.
 constexpr int64_t k_queue_full_backoff_ms = 20;
 constexpr auto k_error_log_interval = std::chrono::seconds(10);
+
+/// Errors that retrying the same bytes cannot cure: the message is too large for the producer
+/// or the broker, or its topic does not exist (librdkafka reports that only after
+/// topic.metadata.propagation.max.ms) or may not be written. Everything else (brokers down,
+/// timeouts, leader changes) is transient and retried.
+bool is_permanent(rd_kafka_resp_err_t err) {
+    switch (err) {
+        case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+        case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+        case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+        case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+        case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+        case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+        case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION:
+        case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+            return true;
+        default:
+            return false;
+    }
+}
+
+bool is_too_large(rd_kafka_resp_err_t err) {
+    return err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ||
+           err == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE;
+}
+
+/// The producer's message.max.bytes (librdkafka refuses larger messages at produce time).
+size_t max_message_bytes(rd_kafka_t* producer) {
+    char value[32];
+    size_t size = sizeof value;
+    if (rd_kafka_conf_get(rd_kafka_conf(producer), "message.max.bytes", value, &size) !=
+        RD_KAFKA_CONF_OK) {
+        return 0;
+    }
+    return static_cast<size_t>(std::strtoull(value, nullptr, 10));
+}
 
 }  // namespace
 
@@ -138,6 +177,7 @@ class pipeline_worker::state {
             return producer.error();
         }
         _producer = std::move(*producer);
+        _max_message_bytes = max_message_bytes(_producer->handle());
         return {};
     }
 
@@ -251,6 +291,10 @@ class pipeline_worker::state {
             return;
         }
         _probe.delivery_errors.inc();
+        if (is_permanent(err)) {
+            give_up(out, err);
+            return;
+        }
         log_delivery_error(err, rd_kafka_topic_name(out->topic->handle));
         schedule(out, _owner._config.retry_backoff.count());
     }
@@ -267,11 +311,15 @@ class pipeline_worker::state {
             return;
         }
         _probe.delivery_errors.inc();
-        log_delivery_error(message.err, rd_kafka_topic_name(message.rkt));
         if (out->input && !out->input->tracker) {
             output_done(out);  // its input was abandoned: its next owner produces it again
             return;
         }
+        if (is_permanent(message.err)) {
+            give_up(out, message.err);
+            return;
+        }
+        log_delivery_error(message.err, rd_kafka_topic_name(message.rkt));
         // Never commit past it: the same bytes go out again after the back-off, for as long
         // as it takes; meanwhile the input holds back its partition's low-water mark.
         schedule(out, _owner._config.retry_backoff.count());
@@ -356,6 +404,38 @@ class pipeline_worker::state {
         entry.handle = rd_kafka_topic_new(_producer->handle(), key.c_str(), nullptr);
         entry.produced = &_probe.produced(name);
         return _topics.emplace(std::move(key), entry).first->second;
+    }
+
+    /// A permanent error: the output is not sent again. The processor may replace it (a
+    /// `failed` message) as another output of the same input; either way the input no longer
+    /// waits for it, so its partition's commits move on.
+    void give_up(output_record* out, rd_kafka_resp_err_t err) {
+        _probe.undeliverable_outputs.inc();
+        const char* topic_name = rd_kafka_topic_name(out->topic->handle);
+        log_undeliverable(err, topic_name, out->payload.size(), out->replacement);
+        std::vector<output_message> replacements;
+        if (!out->replacement) {
+            undeliverable_output failed;
+            failed.topic = topic_name;
+            failed.payload = out->payload;
+            failed.too_large = is_too_large(err);
+            failed.reason = rd_kafka_err2str(err);
+            failed.max_message_bytes = _max_message_bytes;
+            _processor->undeliverable(failed, replacements);
+        }
+        input_record* input = out->input;
+        if (input) {
+            input->outstanding += static_cast<uint32_t>(replacements.size());
+        }
+        for (auto& message : replacements) {
+            output_record* replacement = _outputs.acquire();
+            replacement->input = input;
+            replacement->topic = &topic(message.topic);
+            replacement->payload = std::move(message.payload);
+            replacement->replacement = true;
+            send(replacement);
+        }
+        output_done(out);
     }
 
     void schedule(output_record* out, int64_t delay_ms) {
@@ -460,6 +540,25 @@ class pipeline_worker::state {
         _last_error_log = now;
     }
 
+    /// Logged once per topic and error (an oversized event or a missing topic tends to repeat
+    /// for every message); the metric counts each one.
+    void log_undeliverable(rd_kafka_resp_err_t err, const char* topic_name, size_t bytes,
+                           bool replacement) {
+        std::string key = fmt::format("{}\n{}\n{}", topic_name ? topic_name : "?",
+                                      static_cast<int>(err), replacement);
+        if (!_undeliverable_logged.insert(std::move(key)).second) {
+            return;
+        }
+        static const auto logger = log::get("pipeline");
+        logger->error(
+            "output to '{}' ({} bytes) refused for good: {}; not retried, {} (further ones only "
+            "counted in {}_undeliverable_outputs_total)",
+            topic_name ? topic_name : "?", bytes, rd_kafka_err2str(err),
+            replacement ? "dropped (it replaced an output refused before)"
+                        : "the stage chain may write a failed message in its place",
+            _probe.prefix);
+    }
+
     pipeline_worker& _owner;
     std::unique_ptr<message_processor> _processor;
     runtime_probe& _probe;
@@ -477,6 +576,8 @@ class pipeline_worker::state {
     bool _input_open = true;
     steady::time_point _last_error_log{};
     uint64_t _errors_since_log = 0;
+    size_t _max_message_bytes = 0;
+    std::unordered_set<std::string> _undeliverable_logged;
 };
 
 result<std::unique_ptr<pipeline_worker>> pipeline_worker::create(

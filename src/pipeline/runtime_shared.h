@@ -80,6 +80,7 @@ struct runtime_probe {
     metrics::counter& consumed_bytes;
     metrics::counter& delivery_errors;
     metrics::counter& delivery_retries;
+    metrics::counter& undeliverable_outputs;
     metrics::counter& committed_offsets;
     metrics::counter& commit_errors;
     metrics::counter& abandoned_inputs;

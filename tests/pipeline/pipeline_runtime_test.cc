@@ -43,6 +43,8 @@ struct processor_stats {
     std::atomic<int> completed{0};
     std::atomic<int> abandoned{0};
     std::atomic<int> ticks{0};
+    std::atomic<int> undeliverable{0};
+    std::atomic<int> too_large{0};
 };
 
 int input_number(std::string_view value) {
@@ -87,6 +89,13 @@ class test_processor final : public message_processor {
     void complete(processing_token) override { _stats->completed.fetch_add(1); }
     void abandon(processing_token) override { _stats->abandoned.fetch_add(1); }
     void tick(int64_t, std::vector<output_message>&) override { _stats->ticks.fetch_add(1); }
+    /// Replaces a refused output by "refused:<payload>" on topic `refused`.
+    void undeliverable(const undeliverable_output& failed,
+                       std::vector<output_message>& out) override {
+        _stats->undeliverable.fetch_add(1);
+        _stats->too_large.fetch_add(failed.too_large ? 1 : 0);
+        out.push_back({"refused", "refused:" + std::string(failed.payload)});
+    }
 
   private:
     routing _routing;
@@ -96,35 +105,9 @@ class test_processor final : public message_processor {
 
 // ---- helpers ------------------------------------------------------------------------------
 
-void count_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
-    if (!message->err) {
-        ++*static_cast<int*>(opaque);
-    }
-}
-
 /// Produces "m<first>" .. "m<first+count-1>" to `topic` (partitions picked by librdkafka).
 int produce_inputs(const std::string& bootstrap, const std::string& topic, int first, int count) {
-    int delivered = 0;
-    kafka::client_options options;
-    options.kind = kafka::client_kind::producer;
-    options.bootstrap = bootstrap;
-    options.client_id = "test-input-producer";
-    options.properties["linger.ms"] = "1";
-    options.delivery_report = count_delivery;
-    options.opaque = &delivered;
-    auto producer = kafka::make_client(options);
-    if (!producer) {
-        throw std::runtime_error(producer.error().message);
-    }
-    rd_kafka_topic_t* rkt = rd_kafka_topic_new(producer->get(), topic.c_str(), nullptr);
-    for (int i = first; i < first + count; ++i) {
-        std::string payload = "m" + std::to_string(i);
-        rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, payload.data(),
-                         payload.size(), nullptr, 0, nullptr);
-    }
-    rd_kafka_flush(producer->get(), 10000);
-    rd_kafka_topic_destroy(rkt);
-    return delivered;
+    return testing::produce(bootstrap, topic, -1, count, first);
 }
 
 /// The value of one series in the registry's exposition, 0 when absent.
@@ -368,6 +351,49 @@ TEST(pipeline_runtime, stop_abandons_undelivered_inputs_and_a_restart_redoes_the
         EXPECT_GE(out.count("m" + std::to_string(i)), 1u) << i;
     }
     EXPECT_LE(out_a.size() + out_b.size(), 40u) << "duplicates bounded by the inputs in flight";
+}
+
+TEST(pipeline_runtime, an_output_refused_for_good_is_replaced_and_the_partition_moves_on) {
+    auto cluster = start_cluster(1);
+    const auto& bootstrap = cluster->bootstrap();
+    ASSERT_EQ(cluster->create_topic("ingest", 1, 1), RD_KAFKA_RESP_ERR_NO_ERROR);
+    ASSERT_EQ(cluster->create_topic("out-a", 1, 1), RD_KAFKA_RESP_ERR_NO_ERROR);
+    ASSERT_EQ(cluster->create_topic("refused", 1, 1), RD_KAFKA_RESP_ERR_NO_ERROR);
+    ASSERT_EQ(produce_inputs(bootstrap, "ingest", 0, 1), 1);
+    // The broker refuses the runtime's first Produce request (m0's output): a permanent error
+    // in the delivery report.
+    constexpr int16_t k_produce_api = 0;  // RD_KAFKAP_Produce (librdkafka-internal header)
+    rd_kafka_mock_push_request_errors(cluster->mock(), k_produce_api, 1,
+                                      RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
+    auto options = base_options(bootstrap, "g-refused");
+    options.workers = 1;
+    // And the producer itself refuses anything above 2000 bytes at produce time.
+    options.kafka.producer["message.max.bytes"] = "2000";
+    options.kafka.producer["batch.size"] = "2000";
+    runtime_fixture rt;
+    rt.start(options, routing::copy);
+    ASSERT_TRUE(wait_until([&] { return rt.committed() >= 1; }, scaled(20s)))
+        << "a refused output must not hold the partition's commits";
+    EXPECT_EQ(rt.stats->undeliverable.load(), 1);
+    EXPECT_EQ(rt.stats->too_large.load(), 1);
+
+    // A big input: its output and then its replacement (bigger still) are refused at produce
+    // time; the replacement is not offered again, so the input completes.
+    ASSERT_EQ(testing::produce_values(bootstrap, "ingest", 0, {"m1-" + std::string(2500, 'x')}), 1);
+    ASSERT_EQ(produce_inputs(bootstrap, "ingest", 2, 8), 8);
+    ASSERT_TRUE(wait_until([&] { return rt.committed() >= 10; }, scaled(20s)))
+        << "committed " << rt.committed();
+    rt.runtime->stop();
+    EXPECT_EQ(rt.stats->undeliverable.load(), 2) << "asked for m0's and m1's outputs only";
+    EXPECT_EQ(rt.stats->completed.load(), 10);
+    EXPECT_EQ(rt.value("obsrv_pipeline_undeliverable_outputs_total"), 3);
+    EXPECT_EQ(rt.value("obsrv_pipeline_delivery_retries_total"), 0) << "permanent: not retried";
+    EXPECT_EQ(read_all(bootstrap, "refused"), std::multiset<std::string>{"refused:m0"});
+    auto out_a = read_all(bootstrap, "out-a");
+    EXPECT_EQ(out_a.size(), 8u);
+    for (int i = 2; i < 10; ++i) {
+        EXPECT_EQ(out_a.count("m" + std::to_string(i)), 1u) << i;
+    }
 }
 
 TEST(pipeline_runtime, a_slow_processor_pauses_its_partition_and_memory_stays_bounded) {

@@ -76,7 +76,7 @@ std::vector<dedup_probe> probes_of(const std::vector<std::string>& keys) {
     std::vector<dedup_probe> out;
     out.reserve(keys.size());
     for (const auto& k : keys) {
-        out.push_back({"telemetry", k, k_period_ms});
+        out.push_back({"telemetry", k, k_period_ms, {}});
     }
     return out;
 }

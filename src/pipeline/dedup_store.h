@@ -11,6 +11,8 @@
 //   commit()   once every output of the event was delivered;
 //   release()  when its outputs will not be delivered (shutdown before delivery, fatal error),
 //              so the event's reprocessing is not taken for a duplicate.
+// A process killed between reserve() and commit() releases nothing: a store that keeps the
+// reservation (Redis) answers `unique` again for the same probe origin (see dedup_probe).
 //
 // Calls are batched (one input message's events at a time) so a remote store pays one round
 // trip per batch. Implementations are thread-safe: pipeline workers share one store.
@@ -26,10 +28,18 @@ namespace obsrv::pipeline {
 
 /// One key to check: the dataset it belongs to, the event's dedup field as text (strings
 /// unquoted, numbers as written), and the dataset's dedup period.
+///
+/// `origin` says where the event came from: its entry-topic message ("topic/partition/offset")
+/// and its place in it. Re-processing the same message gives the same origins. A store whose
+/// reservations outlive the process (Redis) keeps it as the key's value, so that a reservation
+/// left behind by a pipeline killed before its outputs were delivered is recognised when the
+/// message is processed again, instead of failing the event as a duplicate of itself. Empty:
+/// unknown, never matches.
 struct dedup_probe {
     std::string_view dataset_id;
     std::string_view key_text;
     int64_t period_ms = 0;
+    std::string_view origin = {};
 };
 
 class dedup_store {
@@ -46,6 +56,10 @@ class dedup_store {
 
     /// The events of these reserved probes will not be delivered: their keys are free again.
     virtual void release(std::span<const dedup_probe> probes) = 0;
+
+    /// Whether reservations outlive the process, so that probes need their origin (Redis).
+    /// False: callers may leave dedup_probe::origin empty and save building it.
+    virtual bool keeps_reservations() const { return false; }
 };
 
 }  // namespace obsrv::pipeline

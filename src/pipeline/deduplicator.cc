@@ -32,10 +32,21 @@ bool deduplicator::process(std::vector<event_record>& events, stage_context& ctx
         _indices.push_back(i);
         _keys.push_back(std::move(key));
     }
+    // The event's index in the message makes its origin: the same message processed again
+    // gives the same indices, and two copies of a key in one message differ.
+    const bool with_origin = _store.keeps_reservations();
+    _origins.resize(_indices.size());
+    for (size_t k = 0; k < _indices.size(); ++k) {
+        _origins[k].clear();
+        if (with_origin) {
+            fmt::format_to(std::back_inserter(_origins[k]), "{}/{}", ctx.input_position,
+                           _indices[k]);
+        }
+    }
     for (size_t k = 0; k < _indices.size(); ++k) {
         const auto& config = *events[_indices[k]].dataset->config;
-        _probes.push_back(
-            dedup_probe{config.dataset_id, _keys[k], config.dedup_config.dedup_period * 1000});
+        _probes.push_back(dedup_probe{config.dataset_id, _keys[k],
+                                      config.dedup_config.dedup_period * 1000, _origins[k]});
     }
     _verdicts.assign(_probes.size(), dedup_verdict::unique);
     if (!_probes.empty() && !_store.reserve(_probes, _verdicts, ctx.now_ms)) {

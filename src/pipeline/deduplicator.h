@@ -31,6 +31,7 @@ class deduplicator {
     dedup_store& _store;
     std::vector<size_t> _indices;
     std::vector<std::string> _keys;
+    std::vector<std::string> _origins;
     std::vector<dedup_probe> _probes;
     std::vector<dedup_verdict> _verdicts;
 };

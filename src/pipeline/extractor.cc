@@ -87,7 +87,7 @@ std::vector<dedup_probe> reserved_keys::probes() const {
     std::vector<dedup_probe> out;
     out.reserve(keys.size());
     for (size_t i = 0; i < keys.size(); ++i) {
-        out.push_back(dedup_probe{dataset_ids[i], keys[i], periods_ms[i]});
+        out.push_back(dedup_probe{dataset_ids[i], keys[i], periods_ms[i], {}});
     }
     return out;
 }
@@ -258,7 +258,11 @@ void extractor::process(const input_message& in, const dataset_catalog& catalog,
             std::string key;
             if (_root.at_pointer(ds->batch_dedup_pointer).get(key_value) == simdjson::SUCCESS &&
                 key_text(key_value, key)) {
-                const dedup_probe probe{config.dataset_id, key, batch_dedup.dedup_period * 1000};
+                const std::string origin = _batch_dedup->keeps_reservations()
+                                               ? ctx.input_position + "/batch"
+                                               : std::string();
+                const dedup_probe probe{config.dataset_id, key, batch_dedup.dedup_period * 1000,
+                                        origin};
                 dedup_verdict verdict = dedup_verdict::unique;
                 if (_batch_dedup->reserve({&probe, 1}, {&verdict, 1}, ctx.now_ms)) {
                     if (verdict == dedup_verdict::duplicate) {

@@ -63,6 +63,11 @@ processing_token pipeline_processor::process(const input_message& in,
     _ctx.now_ms = wall_clock_ms();
     _ctx.out = &out;
     _ctx.meta_text.reset();
+    _ctx.input_position.clear();
+    if (_dedup.keeps_reservations()) {
+        fmt::format_to(std::back_inserter(_ctx.input_position), "{}/{}/{}", in.topic, in.partition,
+                       in.offset);
+    }
     _events.clear();
     reserved_keys reserved;
     _extractor.process(in, catalog(), _ctx, _events, reserved);

@@ -229,10 +229,10 @@ class pipeline_worker::state {
         rd_kafka_message_t* message = item.message;
         input_message in;
         in.value = std::string_view(static_cast<const char*>(message->payload), message->len);
+        in.topic = slot.topic;
         in.partition = message->partition;
         in.offset = message->offset;
         in.timestamp_ms = rd_kafka_message_timestamp(message, nullptr);
-        in.topic = slot.topic;
         _out.clear();
         const processing_token token = _processor->process(in, _out);
         const int64_t offset = message->offset;

@@ -20,6 +20,12 @@ redis::client_options client_options_of(const redis_dedup_store_options& o) {
     return c;
 }
 
+/// The key holds this probe's own origin: reserved for this very event by an earlier run of
+/// the pipeline that never committed or released it (killed before delivery).
+bool own_reservation(std::string_view value, const dedup_probe& probe) {
+    return !probe.origin.empty() && value == probe.origin;
+}
+
 }  // namespace
 
 redis_dedup_store::redis_dedup_store(redis_dedup_store_options options)
@@ -92,25 +98,28 @@ status redis_dedup_store::reserve(std::span<const dedup_probe> probes,
     _pipeline.clear();
     const size_t dels = append_pending_dels();
     for (const dedup_probe& p : probes) {
-        _pipeline.begin(6)
+        _pipeline.begin(7)
             .arg("SET")
             .arg_parts({p.dataset_id, ":", p.key_text})
-            .arg("")
+            .arg(p.origin)
             .arg("NX")
+            .arg("GET")
             .arg("EX")
             .arg(ttl_seconds(p.period_ms));
     }
     status sent = _client.execute(_pipeline, _replies);
     requeue_unconfirmed_dels(dels);
 
-    // A SET reply: OK (ours), nil (held by someone else), an error reply, or none (unknown).
+    // A SET NX GET reply: nil (the key was free and is ours now), the value of a key already
+    // held (ours if it is this probe's origin: a reservation left by a killed pipeline for
+    // this very event; anyone else's otherwise), an error reply, or none (unknown).
     std::string failure;
     if (sent) {
         for (size_t i = 0; i < probes.size(); ++i) {
             const redis::reply& r = _replies[dels + i];
-            if (r.is_ok()) {
+            if (r.is_nil() || (r.is_string() && own_reservation(r.text, probes[i]))) {
                 verdicts[i] = dedup_verdict::unique;
-            } else if (r.is_nil()) {
+            } else if (r.is_string()) {
                 verdicts[i] = dedup_verdict::duplicate;
             } else {
                 failure = r.is_error() ? r.text : "unexpected reply to SET";
@@ -133,7 +142,8 @@ status redis_dedup_store::reserve(std::span<const dedup_probe> probes,
     for (size_t i = 0; i < probes.size(); ++i) {
         const size_t at = dels + i;
         const bool answered = at < _replies.size();
-        if (!answered || _replies[at].is_ok()) {
+        if (!answered || _replies[at].is_nil() ||
+            (_replies[at].is_string() && own_reservation(_replies[at].text, probes[i]))) {
             queue_release(redis_key(probes[i]));
         }
     }

@@ -1,25 +1,30 @@
 #pragma once
 
 // The dedup store in Redis, shared by several pipeline processes (and with Obsrv's own jobs:
-// keys and db are Obsrv's). A reservation is `SET <dataset_id>:<key_text> "" NX EX <ttl>`:
-// the server answers OK for a key it did not hold (unique) and nil for one it did (duplicate),
-// atomically, unlike Obsrv's EXISTS-then-SETEX. ttl is the dataset's dedup period rounded up to
-// whole seconds, at least 1 (Obsrv uses a fixed `redis.database.key.expiry.seconds`).
-// A batch is one pipeline: one round trip, and two probes of one key in a batch answer unique
-// then duplicate because Redis runs the commands in order.
+// keys and db are Obsrv's). A reservation is `SET <dataset_id>:<key_text> <origin> NX GET EX
+// <ttl>`: the server answers nil for a key it did not hold (set now: unique) and the held value
+// for one it did (duplicate), atomically, unlike Obsrv's EXISTS-then-SETEX. Except when the
+// held value is the probe's own origin (dedup_probe): then the key was reserved for this very
+// event by a pipeline killed before its outputs were delivered (no release() ran), and the
+// event, processed again from the uncommitted offset, is unique. Obsrv's jobs write "" and test
+// with EXISTS, so the values do not disturb them. NX with GET needs Redis (or Valkey) 7.0.
+// ttl is the dataset's dedup period rounded up to whole seconds, at least 1 (Obsrv uses a
+// fixed `redis.database.key.expiry.seconds`). A batch is one pipeline: one round trip, and two
+// probes of one key in a batch answer unique then duplicate because Redis runs the commands in
+// order (their origins differ: the event's place in the message is part of it).
 //
 // commit() has nothing to do: the key already lives for its period. release() DELs the keys.
 //
 // Failed reserve(). If the connection fails mid-batch, some SETs may have been applied. Keys
-// whose SET answered OK are ours; keys with no reply are unknown (applied, or not). Both are
-// queued for DEL, and the queue goes out first in the next command sent on the connection
-// (this store has one), ahead of the caller's retry, so the retry finds its keys free. Keys
-// answered nil were held by others and are left alone. Deleting an unknown key that someone
-// else held can let one duplicate through; keeping one we set would drop the retried event as
-// a duplicate: at-least-once prefers the former. An error reply from Redis fails the batch the
-// same way. Limits: after a command timeout on a live but stalled server, the stalled SETs may
-// still run after the DELs; the queue holds at most max_pending_releases keys (older ones are
-// dropped, counted in stats()); and a process that exits with a queue loses it.
+// whose SET answered nil or their own origin are ours; keys with no reply are unknown
+// (applied, or not). Both are queued for DEL, and the queue goes out first in the next command
+// sent on the connection (this store has one), ahead of the caller's retry, so the retry finds
+// its keys free. Keys answered with another value were held by others and are left alone. Deleting
+// an unknown key that someone else held can let one duplicate through; keeping one we set would
+// drop the retried event as a duplicate: at-least-once prefers the former. An error reply from
+// Redis fails the batch the same way. Limits: after a command timeout on a live but stalled server,
+// the stalled SETs may still run after the DELs; the queue holds at most max_pending_releases keys
+// (older ones are dropped, counted in stats()); and a process that exits with a queue loses it.
 //
 // Threading: thread-safe. One connection behind a mutex, not one per worker thread: Redis runs
 // all commands on one thread anyway, so parallel connections only overlap round trips, which
@@ -68,6 +73,7 @@ class redis_dedup_store final : public dedup_store {
     void commit(std::span<const dedup_probe> probes, int64_t now_ms) override;
     /// Best effort: if Redis is unreachable the DELs are queued and sent with the next call.
     void release(std::span<const dedup_probe> probes) override;
+    bool keeps_reservations() const override { return true; }
 
     /// Connected and the last call succeeded (any thread, no I/O).
     bool healthy() const { return _client.healthy(); }

@@ -81,6 +81,9 @@ class stage_context {
     std::vector<output_message>* out = nullptr;
     /// The JSON of the metas written for the current message; reset() before each message.
     meta_text_cache meta_text;
+    /// "topic/partition/offset" of the message being processed (dedup probe origins; empty
+    /// when the dedup store does not keep reservations).
+    std::string input_position;
 
     void emit(const std::string& topic, std::string payload) {
         out->push_back(output_message{topic, std::move(payload)});

@@ -60,6 +60,7 @@ struct reply {
 
     bool is_nil() const { return type == reply_type::nil; }
     bool is_error() const { return type == reply_type::error; }
+    bool is_string() const { return type == reply_type::string; }
     /// The status reply `+OK` (SET, SELECT, ...).
     bool is_ok() const { return type == reply_type::status && text == "OK"; }
 };

@@ -76,7 +76,7 @@ class PipelineProcessorTest : public ::testing::Test {
                                                         processing_token* token = nullptr) {
         std::vector<output_message> out;
         const processing_token t =
-            _processor->process(input_message{message, 0, _offset++, 1700000000000}, out);
+            _processor->process(input_message{message, 0, _offset++, 1700000000000, "ingest"}, out);
         if (token != nullptr) {
             *token = t;
         } else if (t != 0) {

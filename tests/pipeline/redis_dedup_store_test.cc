@@ -73,7 +73,7 @@ class redis_dedup_store_test : public ::testing::Test {
 
 dedup_probe probe(std::string_view key, std::string_view dataset = "telemetry",
                   int64_t period_ms = k_hour_ms) {
-    return dedup_probe{dataset, key, period_ms};
+    return dedup_probe{dataset, key, period_ms, {}};
 }
 
 TEST_F(redis_dedup_store_test, a_new_key_is_unique_and_its_copy_a_duplicate) {
@@ -91,11 +91,33 @@ TEST_F(redis_dedup_store_test, a_new_key_is_unique_and_its_copy_a_duplicate) {
     auto value = c.command({"GET", "telemetry:e1"});
     ASSERT_TRUE(value);
     EXPECT_EQ(value->type, obsrv::redis::reply_type::string);
-    EXPECT_EQ(value->text, "");
+    EXPECT_EQ(value->text, "") << "no origin: the empty value Obsrv writes";
     auto ttl = c.command({"TTL", "telemetry:e1"});
     ASSERT_TRUE(ttl);
     EXPECT_GT(ttl->integer, 3590);
     EXPECT_LE(ttl->integer, 3600);
+}
+
+TEST_F(redis_dedup_store_test, a_reservation_left_by_a_killed_pipeline_is_its_own_events) {
+    // A pipeline reserved e1 for the event at ingest/2/40, index 3, and died before delivery
+    // (no commit, no release). Processed again from the uncommitted offset, the same event has
+    // the same origin: unique. Another copy of e1 (another origin, or none) is a duplicate.
+    auto with_origin = [](std::string_view origin) {
+        auto p = probe("e1");
+        p.origin = origin;
+        return p;
+    };
+    {
+        redis_dedup_store killed(options());
+        EXPECT_EQ(reserve_ok(killed, {with_origin("ingest/2/40/3")}), std::vector{U});
+    }
+    redis_dedup_store restarted(options());
+    EXPECT_EQ(reserve_ok(restarted, {with_origin("ingest/2/40/3")}), std::vector{U});
+    EXPECT_EQ(reserve_ok(restarted, {with_origin("ingest/2/41/0")}), std::vector{D});
+    EXPECT_EQ(reserve_ok(restarted, {probe("e1")}), std::vector{D}) << "no origin never matches";
+    auto value = inspector().command({"GET", "telemetry:e1"});
+    ASSERT_TRUE(value);
+    EXPECT_EQ(value->text, "ingest/2/40/3");
 }
 
 TEST_F(redis_dedup_store_test, the_second_copy_in_one_batch_is_a_duplicate) {

@@ -25,7 +25,7 @@ constexpr auto D = dedup_verdict::duplicate;
 
 dedup_probe probe(std::string_view key, std::string_view dataset = "telemetry",
                   int64_t period_ms = k_hour_ms) {
-    return dedup_probe{dataset, key, period_ms};
+    return dedup_probe{dataset, key, period_ms, {}};
 }
 
 std::vector<dedup_verdict> reserve_ok(shared_dedup_window& w, const std::vector<dedup_probe>& p,

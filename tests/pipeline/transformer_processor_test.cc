@@ -84,7 +84,7 @@ class TransformerProcessorTest : public ::testing::Test {
                                     "}";
         std::vector<output_message> out;
         const processing_token t =
-            _processor->process(input_message{message, 0, _offset++, 1700000000000}, out);
+            _processor->process(input_message{message, 0, _offset++, 1700000000000, "ingest"}, out);
         if (t != 0) {
             _processor->complete(t);
         }
@@ -236,7 +236,7 @@ TEST_F(TransformerProcessorTest, CountsPerDatasetAndStatus) {
     for (const auto& e : events) {
         const std::string message =
             "{" + std::string(k_meta) + R"(,"dataset":"tx","event":)" + e + "}";
-        (void)processor.process(input_message{message, 0, _offset++, 1700000000000}, out);
+        (void)processor.process(input_message{message, 0, _offset++, 1700000000000, "ingest"}, out);
     }
     const std::string text = registry.render();
     for (std::string_view status : {"success", "partial", "failed"}) {

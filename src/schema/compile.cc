@@ -717,6 +717,7 @@ obsrv::result<std::shared_ptr<const compiled_schema>> compiled_schema::compile(
     if (auto st = c.resolve_refs(); !st) {
         return std::move(st).error();
     }
+    detail::mark_fast_path(*data);
     return std::shared_ptr<const compiled_schema>(
         std::make_shared<compiled_schema>(std::move(data)));
 }

@@ -103,11 +103,23 @@ struct number {
     double d = 0;
 };
 
+// What a subschema asks of a value, as the verdict-only check (fast_check.cc) reads it from
+// the parent's tables: most properties of event schemas are {"type": ...} alone, and deciding
+// those in place saves a call and a look at the child node per member.
+enum class child_check : std::uint8_t {
+    any,    // true, or a schema without assertions
+    none,   // false
+    types,  // "type" alone: child_types
+    node,   // anything else: evaluate the node
+};
+
 // A name under "properties" and/or "required" of one object schema.
 struct prop_entry {
     std::string name;
-    std::int32_t node = -1;          // schema under "properties", or -1
-    std::int32_t required_bit = -1;  // bit in the required mask, or -1
+    std::int32_t node = -1;                // schema under "properties", or -1
+    std::int32_t required_bit = -1;        // bit in the required mask, or -1
+    child_check check = child_check::any;  // of `node` (set by mark_fast_path)
+    std::uint8_t child_types = 0;
 };
 
 struct pattern_entry {
@@ -173,6 +185,9 @@ struct compiled_data {
         dynamic_anchors;
     std::size_t max_errors = 64;
     std::uint32_t max_depth = 512;
+    // The root and every subschema below it use only the keywords fast_check.cc decides
+    // (no $ref, applicators or unevaluated*), within max_depth: its verdict is exact.
+    bool fast_root = false;
 };
 
 /// FNV-1a; property names are short, so this beats a tree or binary search.
@@ -183,6 +198,13 @@ inline std::uint32_t hash_name(std::string_view s) {
     }
     return h;
 }
+
+/// After compilation and $ref resolution: sets prop_entry::check and compiled_data::fast_root.
+void mark_fast_path(compiled_data& d);
+
+/// The verdict of node `n` for `inst`, without reporting, for schemas with fast_root. Exactly
+/// the full evaluator's verdict (the JSON-Schema-Test-Suite test compares the two).
+bool fast_valid(const compiled_data& d, const node& n, simdjson::dom::element inst);
 
 /// Message text in networknt's wording for `message_key`, with {0} the
 /// instance path and {1}, {2}... the arguments.

@@ -353,11 +353,35 @@ class pipeline_runtime::impl {
         if (slot->base < 0) {
             slot->base = message->offset;
             slot->acked = message->offset;  // the position we resumed from was committed
+            check_delivered_range(*slot);
         }
         slot->last_dispatched = message->offset;
+        if (message->offset < slot->delivered_to) {
+            rd_kafka_message_destroy(message);  // delivered before the rebalance, see above
+            return;
+        }
         _probe->consumed_messages.inc();
         _probe->consumed_bytes.inc(message->len);
         enqueue(slot->worker, work_item{work_item::kind::message, slot, message});
+    }
+
+    /// The first message of an assignment tells where the group's committed position is. If it
+    /// lies inside the range this runtime delivered in its previous assignment of the partition
+    /// (whose commit was refused), that range's rest is not processed again; anywhere else,
+    /// someone committed past it, or the position moved back (then everything is processed
+    /// again: only offsets delivered here are ever skipped).
+    void check_delivered_range(partition_slot& slot) {
+        if (slot.delivered_to < 0) {
+            return;
+        }
+        if (slot.base < slot.delivered_from || slot.base >= slot.delivered_to) {
+            slot.delivered_from = slot.delivered_to = -1;
+            return;
+        }
+        logger()->info(
+            "pipeline: {}[{}]: offsets {}..{} were delivered here before the rebalance, but the "
+            "coordinator refused their commit; skipping them and committing {}",
+            slot.topic, slot.partition, slot.base, slot.delivered_to - 1, slot.delivered_to);
     }
 
     /// Keeps each worker's items in order: once one did not fit, later ones wait behind it in
@@ -474,7 +498,7 @@ class pipeline_runtime::impl {
         partition_list_ptr offsets(
             rd_kafka_topic_partition_list_new(static_cast<int>(std::max<size_t>(1, slots.size()))));
         for (auto* slot : slots) {
-            const int64_t committable = slot->committable.load(std::memory_order_acquire);
+            const int64_t committable = offset_to_commit(*slot);
             if (committable > slot->acked) {
                 rd_kafka_topic_partition_list_add(offsets.get(), slot->topic.c_str(),
                                                   slot->partition)
@@ -505,6 +529,13 @@ class pipeline_runtime::impl {
         }
     }
 
+    /// The worker's low-water mark, or the end of the range delivered in the previous
+    /// assignment while the worker has not gone past it (once the first message confirmed it).
+    static int64_t offset_to_commit(const partition_slot& slot) {
+        const int64_t committable = slot.committable.load(std::memory_order_acquire);
+        return slot.base >= 0 ? std::max(committable, slot.delivered_to) : committable;
+    }
+
     static void on_commit(rd_kafka_t*, rd_kafka_resp_err_t err,
                           rd_kafka_topic_partition_list_t* offsets, void* opaque) {
         auto* request = static_cast<detail::commit_request*>(opaque);
@@ -531,7 +562,8 @@ class pipeline_runtime::impl {
                 continue;
             }
             partition_slot& slot = **it;
-            if (const rd_kafka_resp_err_t e = elem.err ? elem.err : err) {
+            slot.commit_error = elem.err ? elem.err : err;
+            if (const rd_kafka_resp_err_t e = slot.commit_error) {
                 // The next interval commits it again: `acked` did not move.
                 first_error = failed++ == 0 ? e : first_error;
                 continue;
@@ -600,9 +632,19 @@ class pipeline_runtime::impl {
                 retire({table->by_partition[index]});  // assigned twice: start afresh
             }
             const int worker = tp.partition % static_cast<int>(_workers.size());
-            _slots.push_back(std::make_unique<partition_slot>(tp.topic, tp.partition, worker));
-            table->by_partition[index] = _slots.back().get();
+            auto& slot = _slots.emplace_back(
+                std::make_unique<partition_slot>(tp.topic, tp.partition, worker));
+            for (const auto& refused : _refused) {
+                if (refused.partition == tp.partition && refused.topic == tp.topic) {
+                    slot->delivered_from = refused.from;
+                    slot->delivered_to = refused.to;
+                }
+            }
+            table->by_partition[index] = slot.get();
         }
+        // Only the assignment right after the revoke: the range must still be this runtime's
+        // latest knowledge of the partition.
+        _refused.clear();
         logger()->info("pipeline: assigned {} partition(s) of group '{}'", partitions->cnt,
                        _options.group);
     }
@@ -646,6 +688,7 @@ class pipeline_runtime::impl {
         }
         if (!lost) {
             commit(revoked, true);
+            remember_refused(revoked);
         }
         for (auto* slot : revoked) {
             slot->given_up.store(true, std::memory_order_relaxed);
@@ -653,6 +696,35 @@ class pipeline_runtime::impl {
         retire(revoked);
         logger()->info("pipeline: revoked {} partition(s) of group '{}'{}", partitions->cnt,
                        _options.group, lost ? " (lost)" : "");
+    }
+
+    /// Keeps, for the next assignment, what revoked partitions delivered past the offset the
+    /// coordinator last acknowledged when it refused the revoke's commit for a group reason
+    /// rather than for the offset or the topic. librdkafka's mock broker answers
+    /// REBALANCE_IN_PROGRESS to every commit from the moment another member joins until the next
+    /// generation is synced (Kafka accepts the current generation's commits while it prepares a
+    /// rebalance), so there everything finished meanwhile would otherwise be processed again
+    /// by whichever member gets the partition, this one included. A partition assigned again
+    /// before its first message confirmed the range keeps the range it was given.
+    void remember_refused(const std::vector<partition_slot*>& slots) {
+        for (auto* slot : slots) {
+            if (slot->base < 0 && slot->delivered_to >= 0) {
+                _refused.push_back(
+                    {slot->topic, slot->partition, slot->delivered_from, slot->delivered_to});
+                continue;
+            }
+            const int64_t next = offset_to_commit(*slot);
+            if (slot->base >= 0 && next > slot->acked && is_group_refusal(slot->commit_error)) {
+                // From where this assignment started: the group's position then.
+                _refused.push_back({slot->topic, slot->partition, slot->base, next});
+            }
+        }
+    }
+
+    static bool is_group_refusal(rd_kafka_resp_err_t err) {
+        return err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS ||
+               err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
+               err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID;
     }
 
     int64_t inflight(const std::vector<partition_slot*>& slots) const {
@@ -795,8 +867,17 @@ class pipeline_runtime::impl {
     std::thread _thread;
     std::atomic<bool> _stop{false};
 
+    /// Offsets [from, to) of a revoked partition delivered here whose commit was refused.
+    struct refused_range {
+        std::string topic;
+        int32_t partition = 0;
+        int64_t from = -1;
+        int64_t to = -1;
+    };
+
     // consumer thread
     std::vector<topic_table> _tables;
+    std::vector<refused_range> _refused;   // from the last revoke, for the next assignment
     std::vector<std::string> _subscribed;  // consumer thread (and open())
 
     // Any thread → consumer thread.

@@ -29,6 +29,14 @@
 // drain_deadline, abandons the inputs whose outputs were not all delivered (their offsets stay
 // uncommitted: they are processed again after a restart or by the next owner of the
 // partition), commits, and leaves the group.
+//
+// Rebalance (eager): a revoked partition's in-flight inputs are finished (until
+// revoke_timeout) and committed. If the coordinator refuses that commit for a group reason
+// (librdkafka's mock broker refuses every commit while a rebalance is under way; Kafka takes
+// them), the delivered range is remembered for the next assignment: if the partition comes
+// back and the group's position lies inside it, the rest of the range is skipped and its end
+// committed: a runtime that keeps a partition does not process again what it delivered (a
+// partition that moves is processed again from the committed offset by its new owner).
 
 #include <chrono>
 #include <cstddef>

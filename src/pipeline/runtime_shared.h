@@ -38,6 +38,14 @@ struct partition_slot {
     int64_t last_dispatched = -1;  // offset of the last one
     int64_t base = -1;             // offset of the first one: the position we started from
     int64_t acked = -1;            // last offset the group coordinator acknowledged
+    // Offsets [delivered_from, delivered_to) were delivered in this runtime's previous
+    // assignment of the partition, but the coordinator refused their commit (a rebalance);
+    // -1: none. Checked against the first message fetched: if the group's position lies inside
+    // the range, the rest of the range is skipped and delivered_to committed; otherwise both
+    // are cleared.
+    int64_t delivered_from = -1;
+    int64_t delivered_to = -1;
+    rd_kafka_resp_err_t commit_error = RD_KAFKA_RESP_ERR_NO_ERROR;  // of the last commit answer
     bool paused = false;
     bool revoked = false;
 

@@ -1,12 +1,16 @@
 #include "app/pipeline_role.h"
 
+#include <algorithm>
 #include <chrono>
+#include <thread>
 #include <unistd.h>
 
 #include <fmt/ranges.h>
 
 #include "common/log.h"
 #include "common/thread_name.h"
+#include "kafka/client.h"
+#include "kafka/group_offsets.h"
 #include "pipeline/memory_master_store.h"
 #include "pipeline/pipeline_processor.h"
 #include "pipeline/redis_dedup_store.h"
@@ -154,6 +158,12 @@ result<std::unique_ptr<pipeline_role>> pipeline_role::start(const settings& conf
     // After the catalog source's own callback (registered first): the new catalog is current.
     datasets.on_change([self](const dataset::snapshot&) { self->update_indexer(); });
 
+    role->update_indexer();
+    if (md.store != "redis") {
+        // The memory store starts empty: entry messages taken before the indexer has read the
+        // master topics would miss records that are there (ERR_DENORM_1016).
+        role->wait_for_master_data(config, r.bootstrap);
+    }
     auto runtime = pipeline::pipeline_runtime::start(std::move(r));
     if (!runtime) {
         return make_error("pipeline: {}", runtime.error().message);
@@ -164,8 +174,60 @@ result<std::unique_ptr<pipeline_role>> pipeline_role::start(const settings& conf
     }
     logger->info("pipeline: consuming [{}] as group '{}', dedup store {}, master data store {}",
                  fmt::join(p.entry_topics, ", "), p.group, p.dedup.store, md.store);
-    role->update_indexer();
     return role;
+}
+
+void pipeline_role::wait_for_master_data(const settings& config, const std::string& bootstrap) {
+    static const auto logger = log::get("pipeline");
+    const auto timeout = std::chrono::milliseconds(config.pipeline.master_data.load_timeout_ms);
+    std::vector<std::string> topics;
+    std::string group;
+    {
+        std::lock_guard lock(_indexer_mutex);
+        if (!_indexer || timeout.count() == 0) {
+            return;
+        }
+        topics = _indexer->options().topics;
+        group = _indexer->options().group;
+    }
+    const auto started = std::chrono::steady_clock::now();
+    const auto deadline = started + timeout;
+    const auto request_timeout = std::min(timeout, std::chrono::milliseconds(5000));
+    // Reads the indexer group's commits only: it does not join the group.
+    auto client = kafka::make_client(kafka::consumer_options(
+        config.kafka, bootstrap, "cache-indexer-wait", group, {{"enable.auto.commit", "false"}}));
+    auto ends = client ? kafka::topic_ends(client->get(), topics, request_timeout)
+                       : result<std::vector<kafka::partition_end>>(client.error());
+    if (!ends) {
+        logger->warn(
+            "cache indexer: cannot read the end of [{}] ({}); the pipeline starts "
+            "without waiting for the master data",
+            fmt::join(topics, ", "), ends.error().message);
+        return;
+    }
+    if (ends->empty()) {
+        return;  // the master topics hold nothing yet
+    }
+    size_t behind = ends->size();
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (auto b = kafka::partitions_behind(client->get(), *ends, request_timeout)) {
+            behind = *b;
+        }
+        if (behind == 0) {
+            logger->info("cache indexer: master data of [{}] loaded in {} ms",
+                         fmt::join(topics, ", "),
+                         std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::steady_clock::now() - started)
+                             .count());
+            return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    logger->warn(
+        "cache indexer: {} of {} partitions of [{}] not loaded within {} ms "
+        "(pipeline.master_data.load_timeout_ms); the pipeline starts anyway and events whose "
+        "records are not loaded yet fail denorm with ERR_DENORM_1016",
+        behind, ends->size(), fmt::join(topics, ", "), timeout.count());
 }
 
 void pipeline_role::update_indexer() {

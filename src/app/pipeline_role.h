@@ -10,7 +10,9 @@
 // own group, consuming the topics of the Live master datasets into the same master-data store.
 // It starts once there is a master dataset, and follows reloads: when the set of master topics
 // changes it resubscribes (a rebalance: the partitions of topics left are finished and
-// committed first).
+// committed first). With the memory store it starts before the pipeline's own runtime, which
+// waits until the indexer has read what the master topics held (bounded by
+// pipeline.master_data.load_timeout_ms).
 
 #include <atomic>
 #include <condition_variable>
@@ -54,6 +56,9 @@ class pipeline_role {
     void save_snapshot();
     /// Starts the cache indexer, or changes its topics, to the current master topics.
     void update_indexer();
+    /// Memory store: waits (pipeline.master_data.load_timeout_ms at most) until the indexer's
+    /// group has committed the end offsets the master topics had when the wait began.
+    void wait_for_master_data(const settings& config, const std::string& bootstrap);
 
     std::string _group;
     std::string _snapshot_path;

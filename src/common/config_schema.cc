@@ -383,6 +383,13 @@ const std::array k_keys = {
              "process needs every record, so the group is this name + host + pid + start time, "
              "read from the beginning.",
              0, 0},
+    key_spec{"pipeline.master_data.load_timeout_ms",
+             OBSRV_FIELD(int64_t, pipeline.master_data.load_timeout_ms), "60000",
+             "memory store: at start, how long the pipeline waits for the cache indexer to load "
+             "what the master datasets' topics hold before it consumes the entry topics (events "
+             "taken earlier would not find their records). Past it the pipeline starts anyway, "
+             "with a warning. 0: no wait.",
+             0, k_hour_ms},
     key_spec{"pipeline.master_data.workers", OBSRV_FIELD(int64_t, pipeline.master_data.workers),
              "1", "Cache indexer worker threads (cidx-0, ...).", 1, 64},
     key_spec{"pipeline.master_data.failed_topic",

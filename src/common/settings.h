@@ -90,6 +90,7 @@ struct pipeline_master_data_settings {
     int64_t redis_port = 0;  // 0: the dataset's
     int64_t redis_timeout_ms = 0;
     bool indexer = true;
+    int64_t load_timeout_ms = 0;  // memory store: wait at start for the indexer
     std::string group;
     int64_t workers = 0;
     std::string failed_topic;

@@ -89,6 +89,58 @@ result<group_progress> describe_group(const std::string& bootstrap, const std::s
     return progress;
 }
 
+result<std::vector<partition_end>> topic_ends(rd_kafka_t* client,
+                                              std::span<const std::string> topics,
+                                              std::chrono::milliseconds timeout) {
+    auto listed = list_topics(client, timeout);
+    if (!listed) {
+        return listed.error();
+    }
+    const auto timeout_ms = static_cast<int>(timeout.count());
+    std::vector<partition_end> ends;
+    for (const auto& info : *listed) {
+        if (std::find(topics.begin(), topics.end(), info.name) == topics.end()) {
+            continue;
+        }
+        for (int32_t p = 0; p < info.partitions; ++p) {
+            int64_t low = 0;
+            int64_t high = 0;
+            if (auto err = rd_kafka_query_watermark_offsets(client, info.name.c_str(), p, &low,
+                                                            &high, timeout_ms)) {
+                return make_error("kafka: cannot read the offsets of {}[{}]: {}", info.name, p,
+                                  rd_kafka_err2str(err));
+            }
+            if (high > low) {
+                ends.push_back({info.name, p, high});
+            }
+        }
+    }
+    return ends;
+}
+
+result<size_t> partitions_behind(rd_kafka_t* consumer, std::span<const partition_end> ends,
+                                 std::chrono::milliseconds timeout) {
+    if (ends.empty()) {
+        return size_t{0};
+    }
+    std::unique_ptr<rd_kafka_topic_partition_list_t, partition_list_deleter> list(
+        rd_kafka_topic_partition_list_new(static_cast<int>(ends.size())));
+    for (const auto& e : ends) {
+        rd_kafka_topic_partition_list_add(list.get(), e.topic.c_str(), e.partition);
+    }
+    if (auto err = rd_kafka_committed(consumer, list.get(), static_cast<int>(timeout.count()))) {
+        return make_error("kafka: cannot fetch committed offsets: {}", rd_kafka_err2str(err));
+    }
+    size_t behind = 0;
+    for (size_t i = 0; i < ends.size(); ++i) {
+        // The list keeps the order it was built in; a partition without a commit has offset -1.
+        if (list->elems[i].offset < ends[i].end) {
+            ++behind;
+        }
+    }
+    return behind;
+}
+
 result<std::vector<std::string>> list_groups(rd_kafka_t* client,
                                              std::chrono::milliseconds timeout) {
     const rd_kafka_group_list* raw = nullptr;

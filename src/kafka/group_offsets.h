@@ -37,6 +37,26 @@ result<group_progress> describe_group(const std::string& bootstrap, const std::s
                                       std::span<const topic_info> topics,
                                       std::chrono::milliseconds timeout);
 
+/// The end offset of a partition that held messages when it was read.
+struct partition_end {
+    std::string topic;
+    int32_t partition = 0;
+    int64_t end = 0;
+};
+
+/// Where a group reading `topics` from their start will have read everything they hold now:
+/// the end offset (high watermark) of every partition holding messages (end above its low
+/// watermark). A topic the cluster does not have holds nothing.
+result<std::vector<partition_end>> topic_ends(rd_kafka_t* client,
+                                              std::span<const std::string> topics,
+                                              std::chrono::milliseconds timeout);
+
+/// How many of `ends` the group of `consumer` (a consumer with group.id set; it need not be
+/// subscribed) has not yet committed an offset at or past: 0 when the group has consumed and
+/// committed everything up to `ends`.
+result<size_t> partitions_behind(rd_kafka_t* consumer, std::span<const partition_end> ends,
+                                 std::chrono::milliseconds timeout);
+
 /// Group ids from the cluster (ListGroups). The embedded broker does not
 /// implement it: the error says so.
 result<std::vector<std::string>> list_groups(rd_kafka_t* client, std::chrono::milliseconds timeout);

@@ -440,6 +440,28 @@ std::string_view body_of(const std::string& request) {
     return std::string_view(request).substr(end + 4);
 }
 
+TEST(BodyPool, ActorIdsComeFromTheAskedRange) {
+    generate_options g;
+    g.pool_size = 8;
+    g.events_per_request = 50;
+    g.actors = 3;
+    auto pool = body_pool::generate(g, test_head());
+    ASSERT_TRUE(pool) << pool.error().message;
+    simdjson::dom::parser parser;
+    std::set<std::string> actors;
+    for (size_t i = 0; i < pool->size(); ++i) {
+        const std::string wire = materialize(pool->at(i), 1);
+        simdjson::dom::element doc;
+        ASSERT_EQ(parser.parse(std::string(body_of(wire))).get(doc), simdjson::SUCCESS);
+        for (simdjson::dom::element e : doc["data"].get_array()) {
+            std::string_view actor;
+            ASSERT_EQ(e["actor"]["id"].get(actor), simdjson::SUCCESS);
+            actors.emplace(actor);
+        }
+    }
+    EXPECT_EQ(actors, (std::set<std::string>{"user-000000", "user-000001", "user-000002"}));
+}
+
 TEST(BodyPool, GeneratesObsrvV2RequestsWithUniqueIds) {
     generate_options g;
     g.pool_size = 16;

@@ -163,7 +163,7 @@ class event_maker {
             ",\"actor\":{{\"id\":\"user-{:06}\",\"type\":\"User\"}},\"context\":{{\"channel\":"
             "\"in.bench\",\"pdata\":{{\"id\":\"bench.app\",\"ver\":\"5.1.{}\"}},\"sid\":\"{}-{}-{}"
             "\",\"did\":\"{}\"}}",
-            pick(1000000), pick(10), hex(8), hex(4), hex(12), hex(16));
+            pick(_opts.actors), pick(10), hex(8), hex(4), hex(12), hex(16));
         const std::string object =
             fmt::format(",\"object\":{{\"id\":\"do_{}\",\"type\":\"Content\"}}",
                         1000000000000 + pick(9000000000000));

@@ -68,6 +68,7 @@ struct generate_options {
     unsigned event_size = 400;
     double duplicate_share = 0;
     double invalid_share = 0;
+    unsigned actors = 1000000;  // actor.id is user-<k>, k drawn from [0, actors)
     std::string msgid_prefix = "loadgen";
     uint64_t seed = 42;
 };

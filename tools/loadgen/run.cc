@@ -472,6 +472,7 @@ std::string format_json(const settings& config, const body_pool& pool, const run
         w.key("event_size_bytes").value(static_cast<uint64_t>(config.event_size));
         w.key("duplicate_share").value(config.duplicate_share);
         w.key("invalid_share").value(config.invalid_share);
+        w.key("actors").value(static_cast<uint64_t>(config.actors));
         w.key("msgid_prefix").value(config.msgid_prefix);
         w.key("pool_size").value(static_cast<uint64_t>(config.pool_size));
         w.key("seed").value(config.seed);
@@ -566,6 +567,7 @@ int loadgen_main(int argc, const char* const* argv) {
         g.event_size = config.event_size;
         g.duplicate_share = config.duplicate_share;
         g.invalid_share = config.invalid_share;
+        g.actors = config.actors;
         g.msgid_prefix = config.msgid_prefix;
         g.seed = config.seed;
         return body_pool::generate(g, head);

@@ -280,6 +280,12 @@ cli_outcome parse_command_line(int argc, const char* const* argv) {
                                    "with 400")
                         ->default_val(0)
                         ->check(CLI::Range(0.0, 1.0));
+    auto* actors_opt =
+        app.add_option("--actors", s.actors,
+                       "Generated bodies: distinct actor ids; each event's actor.id is "
+                       "user-<k> with k drawn from 0 to N-1 (six digits)")
+            ->default_val(1000000)
+            ->check(CLI::Range(1u, 1000000u));
     auto* prefix_opt =
         app.add_option("--msgid-prefix", s.msgid_prefix,
                        "Generated bodies: msgid/mid prefix (default: lg-<time>-<pid>)");
@@ -361,7 +367,7 @@ cli_outcome parse_command_line(int argc, const char* const* argv) {
     const bool generated = s.body_file.empty() && s.bodies_dir.empty();
     if (!generated) {
         for (const auto* opt :
-             {epr_opt, size_opt, dup_opt, inv_opt, prefix_opt, pool_opt, seed_opt}) {
+             {epr_opt, size_opt, dup_opt, inv_opt, actors_opt, prefix_opt, pool_opt, seed_opt}) {
             if (*opt) {
                 return usage(opt->get_name() + " applies to generated bodies only, not with " +
                              (s.body_file.empty() ? "--bodies-dir" : "--body-file"));

@@ -41,6 +41,7 @@ struct settings {
     unsigned event_size = 400;
     double duplicate_share = 0;
     double invalid_share = 0;
+    unsigned actors = 1000000;
     std::string msgid_prefix;  // empty: chosen at start, unique per run
     unsigned pool_size = 256;
     uint64_t seed = 42;

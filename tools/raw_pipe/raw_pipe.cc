@@ -9,7 +9,11 @@
 //   prepare  (not timed) reads the whole topic once and runs the pipeline's stage chain over
 //            it (datasets from datasets.dir, options from pipeline.*) to learn, per message,
 //            the topic and size of each output. Payloads are later cut from these real
-//            outputs, so they compress like the pipeline's.
+//            outputs, so they compress like the pipeline's. Before that, the master datasets'
+//            topics are read through the cache indexer into an in-memory master-data store, as
+//            the pipeline role loads them before it consumes, so that the denorm stage finds
+//            the same records (the indexer's own outputs are not reproduced: the pipeline
+//            writes them before its first entry message).
 //   run      (timed) joins a fresh group, consumes every message, produces its outputs,
 //            commits every --commit-interval-ms; ends when all outputs are delivered and the
 //            offsets committed at the end of the topic. One thread, plus librdkafka's.
@@ -43,6 +47,8 @@
 #include "kafka/client.h"
 #include "kafka/worker_producer.h"
 #include "pipeline/dataset_catalog.h"
+#include "pipeline/master_data_indexer.h"
+#include "pipeline/memory_master_store.h"
 #include "pipeline/pipeline_processor.h"
 #include "pipeline/shared_dedup_window.h"
 
@@ -122,9 +128,107 @@ int partition_count(rd_kafka_t* rk, const std::string& topic) {
     return n;
 }
 
-// Reads the topic to its end and runs every message through the stage chain.
+// Reads every partition of `topic` from its low to its high watermark (as they were when the
+// read began), handing each message to `on_message`; returns the high watermarks.
+template <typename OnMessage>
+std::vector<int64_t> read_to_end(const obsrv::settings& config, const std::string& brokers,
+                                 const std::string& topic, OnMessage&& on_message) {
+    obsrv::client_properties overrides{{"enable.auto.commit", "false"},
+                                       {"enable.partition.eof", "true"}};
+    auto consumer = obsrv::kafka::make_client(obsrv::kafka::consumer_options(
+        config.kafka, brokers, "raw-pipe", "raw-pipe-prepare", overrides));
+    if (!consumer) {
+        die(consumer.error().message);
+    }
+    rd_kafka_t* rk = consumer->get();
+    const int partitions = partition_count(rk, topic);
+    std::vector<int64_t> high_watermarks;
+    partition_list_ptr assignment(rd_kafka_topic_partition_list_new(partitions));
+    int pending = 0;
+    for (int p = 0; p < partitions; ++p) {
+        int64_t low = 0;
+        int64_t high = 0;
+        if (auto err = rd_kafka_query_watermark_offsets(rk, topic.c_str(), p, &low, &high, 10000)) {
+            die("watermarks of " + topic + ": " + rd_kafka_err2str(err));
+        }
+        high_watermarks.push_back(high);
+        if (high > low) {
+            rd_kafka_topic_partition_list_add(assignment.get(), topic.c_str(), p)->offset = low;
+            ++pending;
+        }
+    }
+    if (pending == 0) {
+        return high_watermarks;
+    }
+    if (auto err = rd_kafka_assign(rk, assignment.get())) {
+        die(std::string("assign: ") + rd_kafka_err2str(err));
+    }
+    std::vector<bool> done(static_cast<size_t>(partitions), false);
+    const auto deadline = steady::now() + std::chrono::seconds(120);
+    while (pending > 0) {
+        if (steady::now() > deadline) {
+            die("prepare: " + topic + " was not read to its end within 120 s");
+        }
+        rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 100);
+        if (!m) {
+            continue;
+        }
+        const auto p = static_cast<size_t>(m->partition);
+        const bool at_end = m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF ||
+                            (!m->err && m->offset + 1 >= high_watermarks[p]);
+        if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            die(std::string("prepare: ") + rd_kafka_message_errstr(m));
+        }
+        if (!m->err && m->offset < high_watermarks[p]) {
+            on_message(*m);
+        }
+        if (at_end && !done[p]) {
+            done[p] = true;
+            --pending;
+        }
+        rd_kafka_message_destroy(m);
+    }
+    rd_kafka_consumer_close(rk);
+    return high_watermarks;
+}
+
+// The master datasets' topics through the cache indexer into `store`; returns the records
+// indexed. A record the indexer refuses stops the tool: the pipeline would refuse it too, but
+// a benchmark's master data should be clean.
+uint64_t load_master_data(const obsrv::settings& config, const std::string& brokers,
+                          const obsrv::pipeline::catalog_source& catalogs,
+                          obsrv::pipeline::master_data_store& store) {
+    obsrv::pipeline::master_data_indexer_options options;
+    options.failed_topic = config.pipeline.master_data.failed_topic;
+    options.stats_topic = config.pipeline.master_data.stats_topic;
+    options.system_events_topic = config.pipeline.system_events_topic;
+    obsrv::pipeline::pipeline_metrics metrics(nullptr);
+    obsrv::pipeline::master_data_indexer indexer(options, catalogs, store, metrics);
+    std::vector<obsrv::pipeline::output_message> out;
+    uint64_t records = 0;
+    for (const auto& topic : catalogs.current()->master_topics()) {
+        read_to_end(config, brokers, topic, [&](const rd_kafka_message_t& m) {
+            out.clear();
+            const obsrv::pipeline::input_message in{
+                std::string_view(static_cast<const char*>(m.payload), m.len), m.partition, m.offset,
+                rd_kafka_message_timestamp(&m, nullptr), topic};
+            indexer.process(in, out);
+            for (const auto& o : out) {
+                if (o.topic == options.failed_topic) {
+                    die("master record " + topic + "/" + std::to_string(m.partition) + "/" +
+                        std::to_string(m.offset) + " refused: " + o.payload.substr(0, 300));
+                }
+            }
+            ++records;
+        });
+    }
+    return records;
+}
+
+// Loads the master data, then reads the topic to its end and runs every message through the
+// stage chain.
 workload prepare(const obsrv::settings& config, const std::string& brokers,
-                 const std::string& topic) {
+                 const std::string& topic, uint64_t& master_records) {
     obsrv::metrics::registry metrics;
     // As obsrvd in directory mode: the configuration stands for Obsrv's system_settings table.
     obsrv::dataset::system_settings system;
@@ -136,88 +240,42 @@ workload prepare(const obsrv::settings& config, const std::string& brokers,
         die(st.error().message);
     }
     obsrv::pipeline::catalog_source catalogs(datasets);
+    obsrv::pipeline::memory_master_store master_data;
+    master_records = load_master_data(config, brokers, catalogs, master_data);
     const auto options = obsrv::pipeline::stage_options(config.pipeline);
     obsrv::pipeline::shared_dedup_window_options window;
     window.window.max_entries = static_cast<size_t>(config.pipeline.dedup.max_entries);
     obsrv::pipeline::shared_dedup_window store(window);
     obsrv::pipeline::pipeline_metrics pipeline_metrics(nullptr);
-    obsrv::pipeline::pipeline_processor processor(options, catalogs, store, pipeline_metrics);
+    obsrv::pipeline::pipeline_processor processor(options, catalogs, store, pipeline_metrics,
+                                                  nullptr, &master_data);
 
-    obsrv::client_properties overrides{{"enable.auto.commit", "false"},
-                                       {"enable.partition.eof", "true"}};
-    auto consumer = obsrv::kafka::make_client(obsrv::kafka::consumer_options(
-        config.kafka, brokers, "raw-pipe", "raw-pipe-prepare", overrides));
-    if (!consumer) {
-        die(consumer.error().message);
-    }
-    rd_kafka_t* rk = consumer->get();
     workload w;
-    const int partitions = partition_count(rk, topic);
-    partition_list_ptr assignment(rd_kafka_topic_partition_list_new(partitions));
-    int pending = 0;
-    for (int p = 0; p < partitions; ++p) {
-        int64_t low = 0;
-        int64_t high = 0;
-        if (auto err = rd_kafka_query_watermark_offsets(rk, topic.c_str(), p, &low, &high, 10000)) {
-            die("watermarks of " + topic + ": " + rd_kafka_err2str(err));
+    std::vector<obsrv::pipeline::output_message> out;
+    w.high_watermarks = read_to_end(config, brokers, topic, [&](const rd_kafka_message_t& m) {
+        out.clear();
+        const obsrv::pipeline::input_message in{
+            std::string_view(static_cast<const char*>(m.payload), m.len), m.partition, m.offset,
+            rd_kafka_message_timestamp(&m, nullptr)};
+        const auto token = processor.process(in, out);
+        processor.complete(token);
+        auto& shapes = w.inputs[{m.partition, m.offset}];
+        for (const auto& o : out) {
+            const uint16_t t = topic_index(w, o.topic);
+            shapes.push_back({t, static_cast<uint32_t>(o.payload.size())});
+            std::string& pool = w.pools[t];
+            if (pool.size() < k_pool_bytes || o.payload.size() > pool.size()) {
+                pool += o.payload;
+            }
+            ++w.outputs_per_topic[t];
+            w.output_bytes += o.payload.size();
         }
-        w.high_watermarks.push_back(high);
-        if (high > low) {
-            rd_kafka_topic_partition_list_add(assignment.get(), topic.c_str(), p)->offset = low;
-            ++pending;
-        }
-    }
-    if (pending == 0) {
+        w.outputs += out.size();
+        w.input_bytes += m.len;
+    });
+    if (w.inputs.empty()) {
         die("topic '" + topic + "' is empty");
     }
-    if (auto err = rd_kafka_assign(rk, assignment.get())) {
-        die(std::string("assign: ") + rd_kafka_err2str(err));
-    }
-    std::vector<obsrv::pipeline::output_message> out;
-    std::vector<bool> done(static_cast<size_t>(partitions), false);
-    const auto deadline = steady::now() + std::chrono::seconds(120);
-    while (pending > 0) {
-        if (steady::now() > deadline) {
-            die("prepare: the topic was not read to its end within 120 s");
-        }
-        rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 100);
-        if (!m) {
-            continue;
-        }
-        const auto p = static_cast<size_t>(m->partition);
-        const bool at_end = m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF ||
-                            (!m->err && m->offset + 1 >= w.high_watermarks[p]);
-        if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            die(std::string("prepare: ") + rd_kafka_message_errstr(m));
-        }
-        if (!m->err) {
-            out.clear();
-            const obsrv::pipeline::input_message in{
-                std::string_view(static_cast<const char*>(m->payload), m->len), m->partition,
-                m->offset, rd_kafka_message_timestamp(m, nullptr)};
-            const auto token = processor.process(in, out);
-            processor.complete(token);
-            auto& shapes = w.inputs[{m->partition, m->offset}];
-            for (const auto& o : out) {
-                const uint16_t t = topic_index(w, o.topic);
-                shapes.push_back({t, static_cast<uint32_t>(o.payload.size())});
-                std::string& pool = w.pools[t];
-                if (pool.size() < k_pool_bytes || o.payload.size() > pool.size()) {
-                    pool += o.payload;
-                }
-                ++w.outputs_per_topic[t];
-                w.output_bytes += o.payload.size();
-            }
-            w.outputs += out.size();
-            w.input_bytes += m->len;
-        }
-        if (at_end && !done[p]) {
-            done[p] = true;
-            --pending;
-        }
-        rd_kafka_message_destroy(m);
-    }
-    rd_kafka_consumer_close(rk);
     return w;
 }
 
@@ -516,10 +574,14 @@ int main(int argc, char** argv) {
     }
 
     const auto t0 = steady::now();
-    const workload w = prepare(*config, brokers, topic);
-    std::printf("prepare: %zu messages, %llu outputs (%.1f MB) computed in %.1f s\n",
-                w.inputs.size(), static_cast<unsigned long long>(w.outputs),
-                static_cast<double>(w.output_bytes) / 1e6, seconds(t0, steady::now()));
+    uint64_t master_records = 0;
+    const workload w = prepare(*config, brokers, topic, master_records);
+    std::printf(
+        "prepare: %llu master records loaded; %zu messages, %llu outputs (%.1f MB) computed in "
+        "%.1f s\n",
+        static_cast<unsigned long long>(master_records), w.inputs.size(),
+        static_cast<unsigned long long>(w.outputs), static_cast<double>(w.output_bytes) / 1e6,
+        seconds(t0, steady::now()));
 
     raw_pipe pipe(w, *config, brokers, topic, std::chrono::milliseconds(commit_interval_ms));
     const double cpu0 = cpu_seconds();
@@ -550,6 +612,8 @@ int main(int argc, char** argv) {
             .value(w.input_bytes)
             .key("output_bytes")
             .value(w.output_bytes)
+            .key("master_records")
+            .value(master_records)
             .key("seconds")
             .value(s)
             .key("seconds_from_subscribe")

@@ -17,8 +17,9 @@ packages=(
   tzdata
   # tests and operations: kcat checks the embedded broker from outside,
   # promtool (package prometheus) lints /metrics, clang-format checks style,
-  # the dataset registry's tests start a PostgreSQL server (initdb, postgres)
-  kcat prometheus clang-format curl python3 redis-server postgresql
+  # the dataset registry's tests start a PostgreSQL server (initdb, postgres),
+  # tools/bench/pipeline-bench.sh --enrich decrypts a routed field with openssl
+  kcat prometheus clang-format curl python3 redis-server postgresql openssl
 )
 
 missing=()

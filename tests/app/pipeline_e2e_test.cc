@@ -1,7 +1,14 @@
 // The pipeline end to end as an operator runs it: `obsrvd --roles all` (gateway, pipeline and
 // the embedded broker in one process), events posted over HTTP to the Obsrv v2 route, and every
-// output topic read back with a Kafka consumer. The envelopes are compared whole, with only the
-// run-dependent numbers (times, durations) masked, so a renamed or reordered field fails.
+// output topic read back with a Kafka consumer (messages the Dataset API would refuse are
+// produced straight to `ingest`, as a connector could). The envelopes are compared whole, with
+// only the run-dependent numbers (times, durations) masked, so a renamed or reordered field
+// fails. Cases: every topic of a good batch and single event, every failure code of the core
+// stages, and denorm + transformer with master data posted through the gateway.
+
+#include <string>
+#include <tuple>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -301,6 +308,268 @@ TEST_F(pipeline_e2e, posted_events_reach_every_topic_in_obsrv_envelopes) {
     // neither.
     EXPECT_EQ(events.size(),
               extractor_events.size() + completions.size() + validation_events.size());
+}
+
+// Every failure code of the pipeline core, each from a message an operator can send: through
+// the gateway where the Dataset API lets it pass, straight to `ingest` (as a connector or a
+// foreign producer would) where it does not.
+TEST_F(pipeline_e2e, every_core_failure_code_reaches_its_topic) {
+    // Two more datasets: dedup on a key the events do not carry (ERR_DEDUP_1007: a warning,
+    // the event goes on), and a timestamp key they do not carry (ERR_ROUTER_1019).
+    write_dataset(_datasets, "e2e-nouid", dataset_json("e2e-nouid", false, "uid"));
+    write_dataset(_datasets, "e2e-nots", dataset_json("e2e-nots", false, "", "when"));
+    ASSERT_TRUE(
+        wait_until([&] { return _obsrvd->metric("obsrv_datasets_loaded") >= 4; }, scaled(10s)))
+        << _obsrvd->process().stderr_text();
+
+    // An array to a single-event dataset: the gateway writes it as a batch, which the
+    // extractor refuses (ERR_EXT_1006), as Obsrv does.
+    post("e2e-single", "m-a", R"([{"mid":"a1","ets":1711966306164}])");
+    post("e2e-nouid", "m-u", R"({"mid":"u1","ets":1711966306164})");
+    post("e2e-nots", "m-t", R"({"mid":"t1","ets":1711966306164})");
+
+    const std::string meta_in =
+        R"("obsrv_meta":{"syncts":1711966306000,"flags":{},"timespans":{},"error":{},)" +
+        std::string(k_source) + "}";
+    const std::vector<std::string> foreign = {
+        "{not json",
+        "{" + meta_in + R"(,"event":{"mid":"x"}})",
+        "{" + meta_in + R"(,"dataset":"nope","event":{"mid":"x"}})",
+        "{" + meta_in + R"(,"dataset":"e2e-batch","msgid":"b1","id":"b1"})",
+        "{" + meta_in + R"(,"dataset":"e2e-batch","msgid":"b2","events":{"mid":"x"},"id":"b2"})",
+    };
+    ASSERT_EQ(produce_values(_bootstrap, "ingest", -1, foreign), static_cast<int>(foreign.size()));
+    _posted += static_cast<int>(foreign.size());
+    wait_processed();
+
+    auto failed = read_all(_bootstrap, "failed");
+    auto events = read_all(_bootstrap, "system.events");
+    // failed: markFailed envelopes (contracts §2): the other top-level members kept, `event`
+    // the message without obsrv_meta as a JSON string.
+    const std::vector<std::pair<std::string_view, std::string_view>> failed_envelopes = {
+        {"ERR_EXT_1018",
+         R"({"invalid_json":"{not json","event":"{\"invalid_json\":\"{not json\"}","obsrv_meta":{"syncts":<N>,"processingStartTime":<N>,"prevProcessingTime":<N>,"flags":{"extractor":"failed"},"timespans":{"extractor":<N>},"error":{"src":"extractor","error_code":"ERR_EXT_1018","error_msg":"Invalid JSON event, error while deserializing the event"},"source":{"connector":"api","connectorInstance":"api"}}})"},
+        {"ERR_EXT_1004",
+         R"({"event":"{\"event\":{\"mid\":\"x\"}}","obsrv_meta":{"syncts":1711966306000,"processingStartTime":<N>,"prevProcessingTime":<N>,"flags":{"extractor":"failed"},"timespans":{"extractor":<N>},"error":{"src":"extractor","error_code":"ERR_EXT_1004","error_msg":"Dataset Id is missing from the data"},"source":{"connector":"api","connectorInstance":"api"}}})"},
+        {"ERR_EXT_1005",
+         R"({"dataset":"nope","event":"{\"dataset\":\"nope\",\"event\":{\"mid\":\"x\"}}","obsrv_meta":{"syncts":1711966306000,"processingStartTime":<N>,"prevProcessingTime":<N>,"flags":{"extractor":"failed"},"timespans":{"extractor":<N>},"error":{"src":"extractor","error_code":"ERR_EXT_1005","error_msg":"Dataset configuration is missing"},"source":{"connector":"api","connectorInstance":"api"}}})"},
+        {"ERR_EXT_1001",
+         R"({"dataset":"e2e-batch","msgid":"b1","id":"b1","event":"{\"dataset\":\"e2e-batch\",\"msgid\":\"b1\",\"id\":\"b1\"}","obsrv_meta":{"syncts":1711966306000,"processingStartTime":<N>,"prevProcessingTime":<N>,"flags":{"extractor":"failed"},"timespans":{"extractor":<N>},"error":{"src":"extractor","error_code":"ERR_EXT_1001","error_msg":"Unable to extract the data from the extraction key"},"source":{"connector":"api","connectorInstance":"api"}}})"},
+        {"ERR_EXT_1002",
+         R"({"dataset":"e2e-batch","msgid":"b2","events":{"mid":"x"},"id":"b2","event":"{\"dataset\":\"e2e-batch\",\"msgid\":\"b2\",\"events\":{\"mid\":\"x\"},\"id\":\"b2\"}","obsrv_meta":{"syncts":1711966306000,"processingStartTime":<N>,"prevProcessingTime":<N>,"flags":{"extractor":"failed"},"timespans":{"extractor":<N>},"error":{"src":"extractor","error_code":"ERR_EXT_1002","error_msg":"The extracted data is not a list"},"source":{"connector":"api","connectorInstance":"api"}}})"},
+        {"ERR_EXT_1006",
+         R"({"dataset":"e2e-single","msgid":"m-a","events":[{"mid":"a1","ets":1711966306164}],"id":"m-a","event":"{\"dataset\":\"e2e-single\",\"msgid\":\"m-a\",\"events\":[{\"mid\":\"a1\",\"ets\":1711966306164}],\"id\":\"m-a\"}","obsrv_meta":{"syncts":<N>,"processingStartTime":<N>,"prevProcessingTime":<N>,"flags":{"extractor":"failed"},"timespans":{"extractor":<N>},"error":{"src":"extractor","error_code":"ERR_EXT_1006","error_msg":"Event missing in the batch event"},"source":{"connector":"api","connectorInstance":"api"}}})"},
+        {"ERR_ROUTER_1019",
+         R"({"dataset":"e2e-nots","event":"{\"event\":{\"mid\":\"t1\",\"ets\":1711966306164},\"dataset\":\"e2e-nots\"}","obsrv_meta":{"syncts":<N>,"processingStartTime":<N>,"prevProcessingTime":<N>,"flags":{"extractor":"skipped","validator":"success","denorm":"skipped","transformer":"skipped","router":"failed"},"timespans":{"extractor":<N>,"validator":<N>,"denorm":<N>,"transformer":<N>,"router":<N>},"error":{"src":"router","error_code":"ERR_ROUTER_1019","error_msg":"Unable to index data as the timestamp key is missing or blank or not a datetime value"},"source":{"connector":"api","connectorInstance":"api"}}})"},
+    };
+    // system.events: one METRIC event per failure (contracts §5).
+    const std::vector<std::pair<std::string_view, std::string_view>>
+        failure_events =
+            {
+                {"ERR_EXT_1018",
+                 R"({"etype":"METRIC","ctx":{"module":"processing","pdata":{"id":"ExtractorJob","type":"flink","pid":"extractor"},"dataset":"ALL"},"data":{"error":{"pdata_id":"extractor","pdata_status":"failed","error_type":"InvalidJsonData","error_code":"ERR_EXT_1018","error_message":"Invalid JSON event, error while deserializing the event","error_level":"critical"}},"ets":<N>})"},
+                {"ERR_EXT_1004",
+                 R"({"etype":"METRIC","ctx":{"module":"processing","pdata":{"id":"ExtractorJob","type":"flink","pid":"extractor"},"dataset":"ALL"},"data":{"error":{"pdata_id":"extractor","pdata_status":"failed","error_type":"MissingDatasetId","error_code":"ERR_EXT_1004","error_message":"Dataset Id is missing from the data","error_level":"critical"}},"ets":<N>})"},
+                {"ERR_EXT_1005",
+                 R"({"etype":"METRIC","ctx":{"module":"processing","pdata":{"id":"ExtractorJob","type":"flink","pid":"extractor"},"dataset":"nope"},"data":{"error":{"pdata_id":"extractor","pdata_status":"failed","error_type":"MissingDatasetId","error_code":"ERR_EXT_1005","error_message":"Dataset configuration is missing","error_level":"critical"}},"ets":<N>})"},
+                {"ERR_EXT_1001",
+                 R"({"etype":"METRIC","ctx":{"module":"processing","pdata":{"id":"ExtractorJob","type":"flink","pid":"extractor"},"dataset":"e2e-batch","dataset_type":"event"},"data":{"error":{"pdata_id":"extractor","pdata_status":"failed","error_type":"ExtractionDataFormatInvalid","error_code":"ERR_EXT_1001","error_message":"Unable to extract the data from the extraction key","error_level":"critical"}},"ets":<N>})"},
+                {"ERR_EXT_1002",
+                 R"({"etype":"METRIC","ctx":{"module":"processing","pdata":{"id":"ExtractorJob","type":"flink","pid":"extractor"},"dataset":"e2e-batch","dataset_type":"event"},"data":{"error":{"pdata_id":"extractor","pdata_status":"failed","error_type":"ExtractionDataFormatInvalid","error_code":"ERR_EXT_1002","error_message":"The extracted data is not a list","error_level":"critical"}},"ets":<N>})"},
+                {"ERR_EXT_1006",
+                 R"({"etype":"METRIC","ctx":{"module":"processing","pdata":{"id":"ExtractorJob","type":"flink","pid":"extractor"},"dataset":"e2e-single","dataset_type":"event"},"data":{"error":{"pdata_id":"extractor","pdata_status":"failed","error_type":"MissingEventData","error_code":"ERR_EXT_1006","error_message":"Event missing in the batch event","error_level":"critical"}},"ets":<N>})"},
+                {"ERR_ROUTER_1019",
+                 R"({"etype":"METRIC","ctx":{"module":"processing","pdata":{"id":"DruidRouterJob","type":"flink","pid":"router"},"dataset":"e2e-nots","dataset_type":"event","source":{"connector":"api","connectorInstance":"api"}},"data":{"error":{"pdata_id":"router","pdata_status":"failed","error_type":"MissingTimestampKey","error_code":"ERR_ROUTER_1019","error_message":"Unable to index data as the timestamp key is missing or blank or not a datetime value","error_level":"critical","error_count":1},"pipeline_stats":{"extractor_status":"skipped","extractor_time":<N>,"validator_status":"success","validator_time":<N>,"denorm_status":"skipped","denorm_time":<N>,"transform_status":"skipped","transform_time":<N>}},"ets":<N>})"},
+                {"ERR_DEDUP_1007",
+                 R"({"etype":"METRIC","ctx":{"module":"processing","pdata":{"id":"PipelinePreprocessorJob","type":"flink","pid":"dedup"},"dataset":"e2e-nouid","dataset_type":"event"},"data":{"error":{"pdata_id":"dedup","pdata_status":"skipped","error_type":"DedupFailed","error_code":"ERR_DEDUP_1007","error_message":"No dedup key found or missing data","error_level":"warn"}},"ets":<N>})"},
+            };
+    for (const auto& [code, pattern] : failed_envelopes) {
+        auto found = containing(failed, "\"error_code\":\"" + std::string(code) + "\"");
+        ASSERT_EQ(found.size(), 1u) << code;
+        EXPECT_TRUE(matches(pattern, found[0])) << found[0];
+    }
+    EXPECT_EQ(failed.size(), failed_envelopes.size());
+    for (const auto& [code, pattern] : failure_events) {
+        auto found = containing(events, "\"error_code\":\"" + std::string(code) + "\"");
+        ASSERT_EQ(found.size(), 1u) << code;
+        EXPECT_TRUE(matches(pattern, found[0])) << found[0];
+    }
+
+    // ERR_DEDUP_1007 is a warning: the event goes on, unique and routed.
+    auto routed = read_all(_bootstrap, "e2e-nouid");
+    ASSERT_EQ(routed.size(), 1u);
+    EXPECT_TRUE(matches(
+        R"({"mid":"u1","ets":1711966306164,"obsrv_meta":{"syncts":<N>,"processingStartTime":<N>,"prevProcessingTime":<N>,"flags":{"extractor":"skipped","validator":"success","dedup":"success","denorm":"skipped","transformer":"skipped"},"timespans":{"extractor":<N>,"validator":<N>,"dedup":<N>,"denorm":<N>,"transformer":<N>},"error":{},"source":{"connector":"api","connectorInstance":"api"}},"indexTS":1711966306164})",
+        routed[0]))
+        << routed[0];
+    EXPECT_TRUE(read_all(_bootstrap, "e2e-nots").empty());
+}
+
+// Denorm and the transformer end to end: master records posted through the gateway reach the
+// master dataset's topic, the cache indexer loads (and merges) them, and events posted after
+// carry them, masked and encrypted, to their dataset topic.
+constexpr std::string_view k_users_dataset = R"({"id":"e2e-users","dataset_id":"e2e-users",
+  "type":"master","status":"Live","api_version":"v2","entry_topic":"ingest","data_version":1,
+  "validation_config":{"validate":true,"mode":"Strict"},
+  "extraction_config":{"is_batch_event":false,"extraction_key":"events"},
+  "dedup_config":{"drop_duplicates":false,"dedup_key":"uid"},
+  "data_schema":{"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object",
+    "properties":{"uid":{"type":"string"},"name":{"type":"string"},"tier":{"type":"string"}},
+    "required":["uid"],"additionalProperties":false},
+  "router_config":{"topic":"e2e-users"},
+  "dataset_config":{"keys_config":{"data_key":"uid","timestamp_key":"obsrv_meta.syncts"},
+    "cache_config":{"redis_db_host":"localhost","redis_db_port":6379,"redis_db":7}}})";
+
+constexpr std::string_view k_rich_dataset = R"({"id":"e2e-rich","dataset_id":"e2e-rich",
+  "type":"event","status":"Live","api_version":"v2","entry_topic":"ingest","data_version":1,
+  "validation_config":{"validate":true,"mode":"Strict"},
+  "extraction_config":{"is_batch_event":false,"extraction_key":"events"},
+  "dedup_config":{"drop_duplicates":false,"dedup_key":"mid"},
+  "data_schema":{"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object",
+    "properties":{"mid":{"type":"string"},"ets":{"type":"integer"},"uid":{"type":"string"},
+      "email":{},"phone":{"type":"string"}},
+    "required":["mid","ets"],"additionalProperties":false},
+  "denorm_config":{"redis_db_host":"localhost","redis_db_port":6379,"denorm_fields":[
+    {"denorm_key":"uid","denorm_out_field":"profile","dataset_id":"e2e-users","redis_db":7}]},
+  "transformations_config":[
+    {"field_key":"email","mode":"Strict","transformation_function":
+      {"type":"mask","expr":"email","datatype":"string","category":"pii"}},
+    {"field_key":"phone","mode":"Lenient","transformation_function":
+      {"type":"encrypt","expr":"phone","datatype":"string","category":"pii"}}],
+  "router_config":{"topic":"e2e-rich"},
+  "dataset_config":{"keys_config":{"timestamp_key":"ets"}}})";
+
+class pipeline_e2e_enriched : public pipeline_e2e {
+  protected:
+    void SetUp() override {
+        _datasets = make_temp_dir("datasets");
+        write_dataset(_datasets, "e2e-users", k_users_dataset);
+        write_dataset(_datasets, "e2e-rich", k_rich_dataset);
+        obsrvd_options options;
+        options.roles = "all";
+        options.datasets_dir = _datasets;
+        // AES-128 (16 bytes): the key of the transformer tests' vectors, which openssl derived.
+        options.sets = {"pipeline.workers=1", "gateway.workers=1",
+                        "pipeline.commit_interval_ms=100",
+                        "datasets.encryption_secret_key=obsrv-test-key16"};
+        _obsrvd = std::make_unique<obsrvd_process>(options);
+        ASSERT_TRUE(_obsrvd->wait_ready()) << _obsrvd->process().stderr_text();
+        _bootstrap = _obsrvd->bootstrap();
+    }
+
+    double master_records(const std::string& result) const {
+        return _obsrvd->metric(R"(obsrv_master_data_records_total{dataset="e2e-users",result=")" +
+                               result + R"("})");
+    }
+};
+
+TEST_F(pipeline_e2e_enriched, master_records_posted_denormalize_masked_and_encrypted_events) {
+    // Entry messages have no key: one at a time, so that the update lands after the insert.
+    post("e2e-users", "u-1", R"({"uid":"u1","name":"Ann","tier":"gold"})");
+    post("e2e-users", "u-2", R"({"uid":"u2","name":"Bo"})");
+    ASSERT_TRUE(wait_until([&] { return master_records("inserted") == 2; }, scaled(30s)))
+        << _obsrvd->process().stderr_text();
+    post("e2e-users", "u-3", R"({"uid":"u1","tier":"platinum"})");  // merged into u1's record
+    ASSERT_TRUE(wait_until([&] { return master_records("updated") == 1; }, scaled(30s)))
+        << _obsrvd->process().stderr_text();
+
+    // r1: found, masked, encrypted. r2: no record for u9 (1016). r3: no key (1014). r4: found,
+    // no phone: the Lenient encrypt fails (1024), the event goes on, transformer partial.
+    // r5: an object to mask: the Strict mask fails (1024), the event goes to transform.failed
+    // (1023).
+    post(
+        "e2e-rich", "r-1",
+        R"({"mid":"r1","ets":1711966306164,"uid":"u1","email":"dealer1@gmail.com","phone":"9849012345"})");
+    post("e2e-rich", "r-2",
+         R"({"mid":"r2","ets":1711966306164,"uid":"u9","email":"a@b.co","phone":"a"})");
+    post("e2e-rich", "r-3", R"({"mid":"r3","ets":1711966306164,"email":"abcd","phone":"a"})");
+    post("e2e-rich", "r-4", R"({"mid":"r4","ets":1711966306164,"uid":"u2","email":"abcd"})");
+    post("e2e-rich", "r-5",
+         R"({"mid":"r5","ets":1711966306164,"uid":"u2","email":{"x":1},"phone":"a"})");
+    wait_processed();
+
+    auto routed = read_all(_bootstrap, "e2e-rich");
+    ASSERT_EQ(routed.size(), 4u);
+    const auto routed_meta = [](std::string_view denorm, std::string_view transformer) {
+        return std::string(R"("obsrv_meta":{"syncts":<N>,"processingStartTime":<N>,)"
+                           R"("prevProcessingTime":<N>,"flags":{"extractor":"skipped",)"
+                           R"("validator":"success","denorm":")") +
+               std::string(denorm) + R"(","transformer":")" + std::string(transformer) +
+               R"("},"timespans":{"extractor":<N>,"validator":<N>,"denorm":<N>,)"
+               R"("transformer":<N>},"error":{},)" +
+               std::string(k_source) + R"(},"indexTS":1711966306164})";
+    };
+    // The vectors of the transformer tests: the mask by hand from Obsrv's algorithm, the
+    // ciphertexts from `openssl enc -aes-128-ecb` with the same key.
+    const std::vector<std::pair<std::string, std::string>> expected = {
+        {R"("mid":"r1")",
+         R"({"mid":"r1","ets":1711966306164,"uid":"u1","email":"de****1@gmail.com",)"
+         R"("phone":"DKFU/rqikADAXHrgl0WvEg==",)"
+         R"("profile":{"uid":"u1","name":"Ann","tier":"platinum","indexTS":<N>},)" +
+             routed_meta("success", "success")},
+        {R"("mid":"r2")", R"({"mid":"r2","ets":1711966306164,"uid":"u9","email":"aa@b.co",)"
+                          R"("phone":"vEd3VVLtw9Wqf3opXxK0Tw==",)" +
+                              routed_meta("failed", "success")},
+        {R"("mid":"r3")",
+         R"({"mid":"r3","ets":1711966306164,"email":"a**d","phone":"vEd3VVLtw9Wqf3opXxK0Tw==",)" +
+             routed_meta("failed", "success")},
+        {R"("mid":"r4")", R"({"mid":"r4","ets":1711966306164,"uid":"u2","email":"a**d",)"
+                          R"("profile":{"uid":"u2","name":"Bo","indexTS":<N>},)" +
+                              routed_meta("success", "partial")},
+    };
+    for (const auto& [needle, pattern] : expected) {
+        auto found = containing(routed, needle);
+        ASSERT_EQ(found.size(), 1u) << needle;
+        EXPECT_TRUE(matches(pattern, found[0])) << found[0];
+    }
+
+    // markFailed of the transformed event: the Strict field that failed is not in it.
+    auto transform_failed = read_all(_bootstrap, "transform.failed");
+    ASSERT_EQ(transform_failed.size(), 1u);
+    EXPECT_TRUE(matches(
+        R"({"dataset":"e2e-rich","event":"{\"event\":{\"mid\":\"r5\",\"ets\":1711966306164,\"uid\":\"u2\",\"phone\":\"vEd3VVLtw9Wqf3opXxK0Tw==\",\"profile\":{\"uid\":\"u2\",\"name\":\"Bo\",\"indexTS\":<N>}},\"dataset\":\"e2e-rich\"}",)"
+        R"("obsrv_meta":{"syncts":<N>,"processingStartTime":<N>,"prevProcessingTime":<N>,"flags":{"extractor":"skipped","validator":"success","denorm":"success","transformer":"failed"},"timespans":{"extractor":<N>,"validator":<N>,"denorm":<N>,"transformer":<N>},"error":{"src":"transformer","error_code":"ERR_TRANSFORM_1023","error_msg":"Atleast one mandatory transformation has failed"},)" +
+            std::string(k_source) + "}}",
+        transform_failed[0]))
+        << transform_failed[0];
+    EXPECT_TRUE(read_all(_bootstrap, "failed").empty());
+
+    // One system event per failure: 1016 (r2), 1014 (r3), 1024 (r4's phone, r5's email).
+    auto events = read_all(_bootstrap, "system.events");
+    const auto failure_event = [](std::string_view job, std::string_view pid, std::string_view type,
+                                  std::string_view code, std::string_view message) {
+        return R"({"etype":"METRIC","ctx":{"module":"processing","pdata":{"id":")" +
+               std::string(job) + R"(","type":"flink","pid":")" + std::string(pid) +
+               R"("},"dataset":"e2e-rich","dataset_type":"event"},"data":{"error":{"pdata_id":")" +
+               std::string(pid) + R"(","pdata_status":"failed","error_type":")" +
+               std::string(type) + R"(","error_code":")" + std::string(code) +
+               R"(","error_message":")" + std::string(message) +
+               R"(","error_level":"critical","error_count":1}},"ets":<N>})";
+    };
+    const std::vector<std::tuple<std::string, size_t, std::string>> expected_events = {
+        {"ERR_DENORM_1016", 1,
+         failure_event("DenormalizerJob", "denorm", "DenormDataNotFound", "ERR_DENORM_1016",
+                       "Denorm data not found for the given key")},
+        {"ERR_DENORM_1014", 1,
+         failure_event("DenormalizerJob", "denorm", "DenormKeyMissing", "ERR_DENORM_1014",
+                       "No denorm key or transformation expr found or missing data for the "
+                       "specified key")},
+        {"ERR_TRANSFORM_1024", 2,
+         failure_event("TransformerJob", "transformer", "TransformFieldMissing",
+                       "ERR_TRANSFORM_1024", "Transformation field is either missing or blank")},
+    };
+    for (const auto& [code, count, pattern] : expected_events) {
+        auto found = containing(events, "\"error_code\":\"" + code + "\"");
+        ASSERT_EQ(found.size(), count) << code;
+        for (const auto& e : found) {
+            EXPECT_TRUE(matches(pattern, e)) << e;
+        }
+    }
+    // The completion event of each routed event says what denorm and the transformer did.
+    auto r1_done = containing(containing(events, R"("id":"DruidRouterJob")"), "e2e-rich");
+    EXPECT_EQ(r1_done.size(), 4u);
+    EXPECT_EQ(containing(r1_done, R"("denorm_status":"success","denorm_time":)").size(), 2u);
+    EXPECT_EQ(containing(r1_done, R"("transform_status":"partial","transform_time":)").size(), 1u);
 }
 
 }  // namespace

@@ -8,7 +8,6 @@
 #include <chrono>
 #include <fstream>
 #include <memory>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -19,7 +18,6 @@
 #include "common/config.h"
 #include "common/metrics.h"
 #include "dataset/registry.h"
-#include "kafka/client.h"
 #include "kafka/embedded_cluster.h"
 #include "kafka_helpers.h"
 #include "test_env.h"
@@ -49,28 +47,7 @@ void write_file(const std::string& path, std::string_view text) {
 
 int produce(const std::string& bootstrap, const std::string& topic,
             const std::vector<std::string>& payloads) {
-    kafka::client_options options;
-    options.bootstrap = bootstrap;
-    options.client_id = "test-producer";
-    int delivered = 0;
-    options.delivery_report = [](rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
-        if (!m->err) {
-            ++*static_cast<int*>(opaque);
-        }
-    };
-    options.opaque = &delivered;
-    auto producer = kafka::make_client(options);
-    if (!producer) {
-        throw std::runtime_error(producer.error().message);
-    }
-    rd_kafka_topic_t* rkt = rd_kafka_topic_new(producer->get(), topic.c_str(), nullptr);
-    for (const auto& p : payloads) {
-        rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
-                         const_cast<char*>(p.data()), p.size(), nullptr, 0, nullptr);
-    }
-    rd_kafka_flush(producer->get(), 10000);
-    rd_kafka_topic_destroy(rkt);
-    return delivered;
+    return testing::produce_values(bootstrap, topic, -1, payloads);
 }
 
 TEST(PipelineRoleTest, MemoryStoreIsLoadedFromTheMasterTopicsBeforeEntryMessagesAreTaken) {

@@ -20,7 +20,6 @@
 #include "common/json_writer.h"
 #include "dataset/parse.h"
 #include "dataset/snapshot.h"
-#include "kafka/client.h"
 #include "kafka/embedded_cluster.h"
 #include "kafka_helpers.h"
 #include "pipeline/memory_master_store.h"
@@ -220,34 +219,9 @@ TEST(MasterDataCatalogTest, MasterTopicsAreTheLiveMastersRouterTopics) {
 
 // ---- on the embedded broker -----------------------------------------------------------------
 
-void count_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
-    if (!message->err) {
-        ++*static_cast<int*>(opaque);
-    }
-}
-
 int produce(const std::string& bootstrap, const std::string& topic,
             const std::vector<std::string>& payloads) {
-    int delivered = 0;
-    kafka::client_options options;
-    options.kind = kafka::client_kind::producer;
-    options.bootstrap = bootstrap;
-    options.client_id = "test-producer";
-    options.properties["linger.ms"] = "1";
-    options.delivery_report = count_delivery;
-    options.opaque = &delivered;
-    auto producer = kafka::make_client(options);
-    if (!producer) {
-        throw std::runtime_error(producer.error().message);
-    }
-    rd_kafka_topic_t* rkt = rd_kafka_topic_new(producer->get(), topic.c_str(), nullptr);
-    for (const auto& p : payloads) {
-        rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
-                         const_cast<char*>(p.data()), p.size(), nullptr, 0, nullptr);
-    }
-    rd_kafka_flush(producer->get(), 10000);
-    rd_kafka_topic_destroy(rkt);
-    return delivered;
+    return testing::produce_values(bootstrap, topic, -1, payloads);
 }
 
 pipeline_runtime_options runtime_options(const std::string& bootstrap, std::string group) {

@@ -32,13 +32,13 @@ run_tests() {
   ctest --test-dir "build/$1" --output-on-failure -j "$jobs"
 }
 
-# The benchmarks are built (and so checked) by the Release suite; no test runs them.
 build release
 if [[ $quick -eq 1 ]]; then
   run_tests release
 else
   # The Release tests mostly wait on sockets and brokers: the ASan build runs meanwhile at the
   # lowest CPU priority, so that it takes only the time they leave idle and does not slow them.
+  # The benchmarks are built (and so checked) by the Release suite; no test runs them.
   asan_log=build/asan-build.log
   mkdir -p build
   nice -n 19 scripts/build.sh asan -DOBSRV_BUILD_PERF=OFF >"$asan_log" 2>&1 &

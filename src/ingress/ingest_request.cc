@@ -153,8 +153,8 @@ bool locate_member(std::string_view text, std::size_t index, std::size_t count,
 
 // ---- validator -----------------------------------------------------------------------------
 
-request_validator::request_validator(std::size_t max_body_size)
-    : _parser(max_body_size), _max_body(max_body_size) {
+request_validator::request_validator(std::size_t max_body_size, bool dom_only)
+    : _parser(max_body_size), _max_body(max_body_size), _dom_only(dom_only) {
     _ready = _parser.allocate(max_body_size) == simdjson::SUCCESS;
     _patch.reset(new (std::nothrow) char[max_body_size + k_body_padding]);
     _ready = _ready && _patch != nullptr;
@@ -189,6 +189,75 @@ validation_status request_validator::validate(std::string_view body, ingest_requ
         out.error = k_required_id;  // body-parser turns an empty body into {}
         return validation_status::invalid_input;
     }
+    if (!_dom_only && _ready && _checker.check(text) && validate_outline(out)) {
+        return validation_status::ok;
+    }
+    ++_stats.dom_validations;
+    out = ingest_request{};
+    return validate_dom(text, out);
+}
+
+bool request_validator::validate_outline(ingest_request& out) const {
+    const json_outline& outline = _checker.outline();
+    if (!outline.root_is_object || !outline.complete) {
+        return false;
+    }
+    std::string_view id, ver, ts, params, data;
+    for (const auto& member : outline.members) {
+        std::string_view* slot = nullptr;
+        if (member.raw_key == "id") {
+            slot = &id;
+        } else if (member.raw_key == "ver") {
+            slot = &ver;
+        } else if (member.raw_key == "ts") {
+            slot = &ts;
+        } else if (member.raw_key == "params") {
+            slot = &params;
+        } else if (member.raw_key == "data") {
+            slot = &data;
+        } else if (member.raw_key == "additionalProperties" ||
+                   member.raw_key.find('\\') != std::string_view::npos) {
+            return false;  // an error, or a key that may unescape to one of the above
+        }
+        if (slot != nullptr) {
+            if (!slot->empty()) {
+                return false;  // repeated: the last one wins, as the DOM path decides
+            }
+            *slot = member.value;
+        }
+    }
+    // Values are never empty, so an empty view is a missing member (an error).
+    if (id != R"("api.data.in")" || ver.empty() || ver.front() != '"' || ts.empty() ||
+        ts.front() != '"' || params.empty() || data.empty()) {
+        return false;
+    }
+    // params: exactly {"msgid": "<string without escapes>"}.
+    json_text::member_cursor cursor(params.data(), params.data() + params.size());
+    std::string_view key, msgid, rest;
+    if (params.front() != '{' || !cursor.next_key(key) || key != "msgid" || !cursor.value(msgid) ||
+        msgid.size() < 2 || msgid.front() != '"' || msgid.find('\\') != std::string_view::npos ||
+        cursor.next_key(rest) || cursor.failed()) {
+        return false;
+    }
+    msgid = msgid.substr(1, msgid.size() - 2);
+    if (data.front() == '{') {
+        out.kind = data_kind::object;
+        out.event_count = 1;
+    } else {
+        const json_outline::array_shape* shape = outline.array_at(data.data());
+        if (shape == nullptr || !shape->all_objects) {
+            return false;
+        }
+        out.kind = data_kind::array;
+        out.event_count = shape->elements;
+    }
+    out.msgid = msgid;
+    out.echo = response_msgid::of_string(msgid);
+    out.data = data;
+    return true;
+}
+
+validation_status request_validator::validate_dom(std::string_view text, ingest_request& out) {
     element root;
     if (const auto error = parse(text, root); error != simdjson::SUCCESS) {
         out.error = json_error_message(error);

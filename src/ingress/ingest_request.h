@@ -54,6 +54,7 @@
 #include <simdjson.h>
 
 #include "ingress/api_response.h"
+#include "ingress/json_check.h"
 
 namespace obsrv::ingress {
 
@@ -96,6 +97,9 @@ struct legacy_request {
 
 struct validator_stats {
     std::uint64_t requests = 0;
+    /// v2 bodies the DOM parsed: the checker refused them (invalid JSON) or their envelope was
+    /// not the plain valid case (schema errors, escaped keys, duplicates).
+    std::uint64_t dom_validations = 0;
     std::uint64_t escaped_keys = 0;          // top-level keys spelled with escapes
     std::uint64_t data_scans = 0;            // data not the last member: its extent was scanned
     std::uint64_t dom_fallbacks = 0;         // data re-serialised from the DOM (scanner failed)
@@ -103,10 +107,18 @@ struct validator_stats {
 };
 
 /// One per worker thread: owns a simdjson DOM parser allocated once for the largest body.
+///
+/// v2 bodies are first checked without a DOM (json_checker: full validation plus the top-level
+/// outline); a valid body whose envelope is the plain valid case (keys without escapes, none
+/// repeated, params holding only a string msgid without escapes, data an object or an array of
+/// objects) is answered from the outline. Everything else, errors included, takes the DOM path,
+/// which alone produces error messages; both paths give the same result for every body
+/// (tests/ingress/ingest_request_test compares them).
 class request_validator {
   public:
     /// `max_body_size`: the gateway's body limit; larger bodies are refused (CAPACITY).
-    explicit request_validator(std::size_t max_body_size);
+    /// `dom_only`: skip the checker (the reference path, for tests and benchmarks).
+    explicit request_validator(std::size_t max_body_size, bool dom_only = false);
     request_validator(const request_validator&) = delete;
     request_validator& operator=(const request_validator&) = delete;
 
@@ -122,6 +134,9 @@ class request_validator {
     const validator_stats& stats() const noexcept { return _stats; }
 
   private:
+    /// The v2 result from the checker's outline; false when the DOM path must decide.
+    bool validate_outline(ingest_request& out) const;
+    validation_status validate_dom(std::string_view text, ingest_request& out);
     simdjson::error_code parse(std::string_view body, simdjson::dom::element& root);
     /// The bytes of the top-level member `data` (member `index` of `count`), found in
     /// `text` without copying; re-serialised from the DOM only if the scanner fails.
@@ -129,7 +144,9 @@ class request_validator {
                                 simdjson::dom::element data);
 
     simdjson::dom::parser _parser;
+    json_checker _checker{_parser};
     std::size_t _max_body;
+    bool _dom_only;
     bool _ready = false;
     std::unique_ptr<char[]> _patch;  // body copy for the big-number path
     std::string _fallback;           // data re-serialised from the DOM

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include "ingress/json_check.h"
+
 namespace obsrv::ingress {
 namespace {
 
@@ -35,13 +37,16 @@ std::string select_fastest_json_kernel() {
         }
         simdjson::get_active_implementation() = impl;
         simdjson::dom::parser parser;  // allocates with `impl`
-        simdjson::dom::element root;
+        if (parser.allocate(doc.size()) != simdjson::SUCCESS) {
+            continue;
+        }
+        json_checker checker(parser);
         double fastest = 1e300;
         bool ok = true;
         for (int round = 0; round < 7 && ok; ++round) {
             auto t0 = std::chrono::steady_clock::now();
             for (int k = 0; k < 20; ++k) {
-                ok = ok && parser.parse(doc).get(root) == simdjson::SUCCESS;
+                ok = ok && checker.check(doc);
             }
             fastest = std::min(fastest, std::chrono::duration<double, std::nano>(
                                             std::chrono::steady_clock::now() - t0)

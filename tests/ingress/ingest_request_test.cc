@@ -1,5 +1,7 @@
 #include "ingress/ingest_request.h"
 
+#include <algorithm>
+#include <random>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -41,8 +43,12 @@ struct outcome {
     std::string error;
 };
 
-class IngestRequestTest : public ::testing::Test {
+// Every case runs on both paths: the checker's outline first (the gateway's), and the DOM
+// alone (the reference). Param: dom_only.
+class IngestRequestTest : public ::testing::TestWithParam<bool> {
   protected:
+    bool dom_only() const { return GetParam(); }
+
     outcome run(std::string text) {
         _bodies.emplace_back(std::move(text));
         outcome o;
@@ -58,11 +64,16 @@ class IngestRequestTest : public ::testing::Test {
         return o.error;
     }
 
-    request_validator _validator{1 << 20};
+    request_validator _validator{1 << 20, GetParam()};
     std::vector<padded_body> _bodies;
 };
 
-TEST_F(IngestRequestTest, AcceptsObjectData) {
+INSTANTIATE_TEST_SUITE_P(Paths, IngestRequestTest, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& param) {
+                             return param.param ? "DomOnly" : "OutlineFirst";
+                         });
+
+TEST_P(IngestRequestTest, AcceptsObjectData) {
     auto o = run(body_with(R"({"msgid":"m-1"})", R"({"id":"1","x":1})"));
     ASSERT_EQ(o.status, validation_status::ok) << o.error;
     EXPECT_EQ(o.req.kind, data_kind::object);
@@ -72,9 +83,11 @@ TEST_F(IngestRequestTest, AcceptsObjectData) {
     EXPECT_EQ(o.req.echo.type, response_msgid::kind::string);
     EXPECT_EQ(o.req.echo.text, "m-1");
     EXPECT_EQ(_validator.stats().data_scans, 0u);  // data was last: found from the end
+    // The plain valid case needs no DOM.
+    EXPECT_EQ(_validator.stats().dom_validations, dom_only() ? 1u : 0u);
 }
 
-TEST_F(IngestRequestTest, AcceptsArrayOfObjects) {
+TEST_P(IngestRequestTest, AcceptsArrayOfObjects) {
     auto o = run(body_with(R"({"msgid":"m"})", R"([{"id":"1"},{},{"a":[1,{"b":"]}"}]}])"));
     ASSERT_EQ(o.status, validation_status::ok) << o.error;
     EXPECT_EQ(o.req.kind, data_kind::array);
@@ -82,7 +95,7 @@ TEST_F(IngestRequestTest, AcceptsArrayOfObjects) {
     EXPECT_EQ(o.data, R"([{"id":"1"},{},{"a":[1,{"b":"]}"}]}])");
 }
 
-TEST_F(IngestRequestTest, EmptyArrayIsValid) {
+TEST_P(IngestRequestTest, EmptyArrayIsValid) {
     // The schema has no minItems.
     auto o = run(body_with(R"({"msgid":"m"})", "[]"));
     ASSERT_EQ(o.status, validation_status::ok) << o.error;
@@ -91,15 +104,16 @@ TEST_F(IngestRequestTest, EmptyArrayIsValid) {
     EXPECT_EQ(o.data, "[]");
 }
 
-TEST_F(IngestRequestTest, ExtraTopLevelKeysAreAllowed) {
+TEST_P(IngestRequestTest, ExtraTopLevelKeysAreAllowed) {
     auto o = run(R"({"extra":{"x":1},)" + std::string(k_head) +
                  R"(,"params":{"msgid":"m"},"data":{},"more":[1,2]})");
     ASSERT_EQ(o.status, validation_status::ok) << o.error;
     EXPECT_EQ(o.data, "{}");
-    EXPECT_EQ(_validator.stats().data_scans, 1u);  // data not last: its extent was scanned
+    // On the DOM path, data not last: its extent was scanned (the outline knows it).
+    EXPECT_EQ(_validator.stats().data_scans, dom_only() ? 1u : 0u);
 }
 
-TEST_F(IngestRequestTest, PrettyPrintedBodyKeepsDataBytes) {
+TEST_P(IngestRequestTest, PrettyPrintedBodyKeepsDataBytes) {
     auto o =
         run("\n{\n  \"id\" : \"api.data.in\",\n  \"ver\": \"v2\", \"ts\":\"1\",\n  \"params\": { "
             "\"msgid\" : \"m\" },\n  \"data\" : [ { \"a\" : 1 } ,\n {\"b\": \" x \"} ]\n}\n\t ");
@@ -109,7 +123,7 @@ TEST_F(IngestRequestTest, PrettyPrintedBodyKeepsDataBytes) {
 }
 
 // Every ajv failure, first error only, in ajv's order.
-TEST_F(IngestRequestTest, SchemaErrorsMatchAjv) {
+TEST_P(IngestRequestTest, SchemaErrorsMatchAjv) {
     const std::string ok_params = R"({"msgid":"m"})";
     const std::vector<std::pair<std::string, std::string>> cases = {
         {"[]", "#type must be object"},
@@ -171,12 +185,12 @@ TEST_F(IngestRequestTest, SchemaErrorsMatchAjv) {
     }
 }
 
-TEST_F(IngestRequestTest, EmptyBodyIsAnEmptyObject) {
+TEST_P(IngestRequestTest, EmptyBodyIsAnEmptyObject) {
     // body-parser turns a zero-length body into {}.
     EXPECT_EQ(error_of(""), "#required must have required property 'id'");
 }
 
-TEST_F(IngestRequestTest, DuplicateKeysLastWins) {
+TEST_P(IngestRequestTest, DuplicateKeysLastWins) {
     // data: the last one wins, both for validity and for the bytes taken.
     auto o =
         run(R"({"data":5,)" + std::string(k_head) + R"(,"params":{"msgid":"m"},"data":[{"a":1}]})");
@@ -210,7 +224,7 @@ TEST_F(IngestRequestTest, DuplicateKeysLastWins) {
         "#properties/id/enum must be equal to one of the allowed values");
 }
 
-TEST_F(IngestRequestTest, EscapedKeyNames) {
+TEST_P(IngestRequestTest, EscapedKeyNames) {
     auto o = run("{" + std::string(k_head) +
                  R"(,"p\u0061rams":{"m\u0073gid":"m\"1"},"d\u0061ta":{"k":"v"}})");
     ASSERT_EQ(o.status, validation_status::ok) << o.error;
@@ -230,20 +244,20 @@ TEST_F(IngestRequestTest, EscapedKeyNames) {
     EXPECT_EQ(o.data, R"({"escaped":2})");
 }
 
-TEST_F(IngestRequestTest, EscapedMsgidIsUnescaped) {
+TEST_P(IngestRequestTest, EscapedMsgidIsUnescaped) {
     auto o = run(body_with(R"({"msgid":"a\u0041\n\\\"\u00e9\ud83d\ude00"})", "{}"));
     ASSERT_EQ(o.status, validation_status::ok) << o.error;
     EXPECT_EQ(o.msgid, "aA\n\\\"\xc3\xa9\xf0\x9f\x98\x80");
 }
 
-TEST_F(IngestRequestTest, HugeMsgid) {
+TEST_P(IngestRequestTest, HugeMsgid) {
     const std::string msgid(300000, 'x');
     auto o = run(body_with(R"({"msgid":")" + msgid + "\"}", "{}"));
     ASSERT_EQ(o.status, validation_status::ok) << o.error;
     EXPECT_EQ(o.msgid, msgid);
 }
 
-TEST_F(IngestRequestTest, InvalidJson) {
+TEST_P(IngestRequestTest, InvalidJson) {
     const std::vector<std::string> cases = {
         "{",
         R"({"id":"api.data.in",})",
@@ -264,7 +278,7 @@ TEST_F(IngestRequestTest, InvalidJson) {
     }
 }
 
-TEST_F(IngestRequestTest, InvalidUtf8) {
+TEST_P(IngestRequestTest, InvalidUtf8) {
     const std::vector<std::string> cases = {
         body_with(R"({"msgid":"m"})", "{\"a\":\"\xC3\x28\"}"),          // bad continuation
         body_with(R"({"msgid":"m"})", "{\"a\":\"\xC0\xAF\"}"),          // overlong '/'
@@ -281,20 +295,21 @@ TEST_F(IngestRequestTest, InvalidUtf8) {
     }
 }
 
-TEST_F(IngestRequestTest, ByteOrderMarkIsSkipped) {
+TEST_P(IngestRequestTest, ByteOrderMarkIsSkipped) {
     auto o = run("\xEF\xBB\xBF" + body_with(R"({"msgid":"m"})", "{}"));
     ASSERT_EQ(o.status, validation_status::ok) << o.error;
     EXPECT_EQ(o.data, "{}");
 }
 
-TEST_F(IngestRequestTest, BigNumbersAreAcceptedAndKeptAsSent) {
+TEST_P(IngestRequestTest, BigNumbersAreAcceptedAndKeptAsSent) {
     auto o = run(body_with(R"({"msgid":"m"})",
                            R"([{"big":123456789012345678901234567890,"e":1e400,"z":0e999,)"
                            R"("neg":-18446744073709551616,"s":"1e400"}])"));
     ASSERT_EQ(o.status, validation_status::ok) << o.error;
     EXPECT_EQ(o.data, R"([{"big":123456789012345678901234567890,"e":1e400,"z":0e999,)"
                       R"("neg":-18446744073709551616,"s":"1e400"}])");
-    EXPECT_EQ(_validator.stats().big_number_fallbacks, 1u);
+    // The checker accepts numbers beyond double/int64; the DOM needs the patched copy.
+    EXPECT_EQ(_validator.stats().big_number_fallbacks, dom_only() ? 1u : 0u);
     // Grammar errors stay errors on that path.
     EXPECT_EQ(
         run(body_with(R"({"msgid":"m"})", R"({"a":123456789012345678901234567890,"b":01})")).status,
@@ -304,7 +319,7 @@ TEST_F(IngestRequestTest, BigNumbersAreAcceptedAndKeptAsSent) {
               "#properties/params/properties/msgid/type must be string");
 }
 
-TEST_F(IngestRequestTest, EchoedMsgidFollowsLodashIsEmpty) {
+TEST_P(IngestRequestTest, EchoedMsgidFollowsLodashIsEmpty) {
     auto o = run(body_with(R"({"msgid":"keep"})", "5"));
     EXPECT_EQ(o.status, validation_status::invalid_input);
     EXPECT_EQ(o.req.echo.type, response_msgid::kind::string);
@@ -327,7 +342,7 @@ TEST_F(IngestRequestTest, EchoedMsgidFollowsLodashIsEmpty) {
     EXPECT_EQ(o.req.echo.type, response_msgid::kind::omit);
 }
 
-TEST_F(IngestRequestTest, WorksWithExactCapacity) {
+TEST_P(IngestRequestTest, WorksWithExactCapacity) {
     const std::string body = body_with(R"({"msgid":"m"})", R"({"a":"b"})");
     request_validator small(body.size());
     ASSERT_TRUE(small.ready());
@@ -338,10 +353,106 @@ TEST_F(IngestRequestTest, WorksWithExactCapacity) {
     EXPECT_EQ(small.validate(bigger.view(), req), validation_status::invalid_json);
 }
 
-TEST_F(IngestRequestTest, DeepNestingIsRefused) {
+TEST_P(IngestRequestTest, DeepNestingIsRefused) {
     std::string deep = std::string(2000, '[') + std::string(2000, ']');
     EXPECT_EQ(run(body_with(R"({"msgid":"m"})", "[{\"a\":" + deep + "}]")).status,
               validation_status::invalid_json);
+}
+
+// Envelopes assembled from good and bad parts, a third of them with random byte edits: the
+// outline-first validator must give exactly the DOM path's result for each.
+TEST(IngestRequestPathsTest, OutlineFirstAndDomOnlyAgree) {
+    const std::vector<std::string> ids = {R"("api.data.in")", R"("api.data\u002ein")", R"("x")",
+                                          "5", "null"};
+    const std::vector<std::string> vers = {R"("v2")", R"("")", "2", "null", "{}"};
+    const std::vector<std::string> params = {R"({"msgid":"m-1"})",
+                                             R"({ "msgid" : "m" })",
+                                             R"({"msgid":"m\"q"})",
+                                             R"({"msgid":""})",
+                                             R"({"msgid":"m","x":1})",
+                                             "{}",
+                                             R"({"msgid":5})",
+                                             R"({"msgid":{"a":1}})",
+                                             "[]",
+                                             R"("p")",
+                                             R"({"msgid":"a","msgid":"b"})",
+                                             R"({"m\u0073gid":"m"})",
+                                             R"({"msgid":123456789012345678901234567890})"};
+    const std::vector<std::string> datas = {"{}",
+                                            "[]",
+                                            "[{}]",
+                                            R"([{"a":1},{"b":[1,{"c":"]"}]}])",
+                                            "[{},1]",
+                                            "[[]]",
+                                            "5",
+                                            R"("s")",
+                                            "null",
+                                            R"({"events":[{"x":1},{"y":2}]})",
+                                            R"([{"big":1e400,"n":-123456789012345678901}])",
+                                            "[ {\"a\" : 1} ,\n {\"b\":\"\\u00e9\"} ]\n"};
+    const std::vector<std::string> keys = {"id", "ver", "ts", "params", "data"};
+    const std::vector<std::string> extras = {
+        R"("extra":{"x":[1]})", R"("d\u0061ta":{})", R"("additionalProperties":1)",
+        R"("i\u0064":"x")",     R"("data":[{}])",    R"("ts":"2")"};
+    const std::string_view alphabet = "{}[],:\"\\ 0123456789-.eE";
+
+    request_validator outline_first(1 << 20, false);
+    request_validator dom_only(1 << 20, true);
+    std::mt19937_64 rng(42);
+    std::size_t ok = 0, refused = 0;
+    for (int round = 0; round < 30000; ++round) {
+        std::vector<std::string> members;
+        for (const auto& key : keys) {
+            if (rng() % 20 == 0) {
+                continue;  // missing
+            }
+            std::string value = key == "id"       ? ids[rng() % 8 < 4 ? 0 : rng() % ids.size()]
+                                : key == "params" ? params[rng() % 2 ? 0 : rng() % params.size()]
+                                : key == "data"   ? datas[rng() % datas.size()]
+                                                  : vers[rng() % 4 ? 0 : rng() % vers.size()];
+            members.push_back("\"" + key + "\":" + value);
+        }
+        if (rng() % 4 == 0) {
+            members.push_back(extras[rng() % extras.size()]);
+        }
+        std::shuffle(members.begin(), members.end(), rng);
+        std::string text = "{";
+        for (std::size_t i = 0; i < members.size(); ++i) {
+            text += (i ? "," : "") + members[i];
+        }
+        text += "}";
+        if (rng() % 3 == 0) {
+            for (int e = static_cast<int>(rng() % 3); e >= 0; --e) {
+                const std::size_t at = rng() % text.size();
+                if (rng() % 2) {
+                    text[at] = alphabet[rng() % alphabet.size()];
+                } else {
+                    text.erase(at, 1);
+                }
+            }
+        }
+        const padded_body body(text);
+        ingest_request a, b;
+        const auto status_a = outline_first.validate(body.view(), a);
+        const auto status_b = dom_only.validate(body.view(), b);
+        ASSERT_EQ(status_a, status_b) << text;
+        EXPECT_EQ(a.error, b.error) << text;
+        EXPECT_EQ(a.echo.type, b.echo.type) << text;
+        EXPECT_EQ(a.echo.text, b.echo.text) << text;
+        if (status_a == validation_status::ok) {
+            ++ok;
+            EXPECT_EQ(a.msgid, b.msgid) << text;
+            EXPECT_EQ(a.kind, b.kind) << text;
+            EXPECT_EQ(a.event_count, b.event_count) << text;
+            EXPECT_EQ(a.data, b.data) << text;
+        } else {
+            ++refused;
+        }
+    }
+    // Both outcomes in numbers, and most valid bodies never reached the DOM.
+    EXPECT_GT(ok, 2000u);
+    EXPECT_GT(refused, 2000u);
+    EXPECT_LT(outline_first.stats().dom_validations, 30000u - ok / 2);
 }
 
 // ---- legacy v1 ------------------------------------------------------------------------------

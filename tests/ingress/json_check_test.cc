@@ -4,6 +4,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -156,6 +157,18 @@ TEST_F(json_check_test, nesting_is_limited_like_the_dom) {
     EXPECT_EQ(dom_error(nested(limit)), simdjson::SUCCESS);
     EXPECT_FALSE(check(nested(limit + 1)));
     EXPECT_NE(dom_error(nested(limit + 1)), simdjson::SUCCESS);
+    // Under a top-level object (walked member by member) and inside its array member (walked
+    // element by element) the count goes on from the object's level.
+    for (const auto& [prefix, suffix, used] :
+         {std::tuple{std::string(R"({"a":)"), std::string("}"), std::size_t{1}},
+          std::tuple{std::string(R"({"a":[)"), std::string("]}"), std::size_t{2}}}) {
+        const std::string fits = prefix + nested(limit - used) + suffix;
+        const std::string too_deep = prefix + nested(limit - used + 1) + suffix;
+        EXPECT_TRUE(check(fits)) << prefix;
+        EXPECT_EQ(dom_error(fits), simdjson::SUCCESS) << prefix;
+        EXPECT_FALSE(check(too_deep)) << prefix;
+        EXPECT_NE(dom_error(too_deep), simdjson::SUCCESS) << prefix;
+    }
 }
 
 TEST_F(json_check_test, text_beyond_the_capacity_is_refused) {

@@ -4,7 +4,8 @@
 #   asan      Debug with AddressSanitizer + UndefinedBehaviorSanitizer
 #   tsan      Debug with ThreadSanitizer
 #   profile   RelWithDebInfo with frame pointers (perf, flame graphs)
-# Extra arguments go to cmake (e.g. -DOBSRV_BUILD_PERF=OFF).
+# Extra arguments go to cmake (e.g. -DOBSRV_BUILD_PERF=OFF). OBSRV_BUILD_TARGETS="a b" builds
+# only those targets (e.g. obsrvd for a profile) instead of everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,4 +23,6 @@ case "$variant" in
 esac
 
 cmake -S . -B "build/$variant" -G Ninja "${args[@]}" "$@" >/dev/null
-cmake --build "build/$variant"
+targets=()
+for t in ${OBSRV_BUILD_TARGETS:-}; do targets+=(--target "$t"); done
+cmake --build "build/$variant" "${targets[@]}"

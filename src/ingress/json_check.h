@@ -9,8 +9,8 @@
 //
 // Why not the DOM parser: for a 40 KB request of 100 events, simdjson's stage 2 (writing the
 // tape: every string copied and unescaped, every number converted) is ~85% of the parse, and
-// the gateway needs only the verdict and a handful of top-level values. The walk costs about a
-// third of stage 2 (perf/ingest_bench: BM_Check against BM_ParseBaseline).
+// the gateway needs only the verdict and a handful of top-level values. The walk costs about
+// half of stage 2 (perf/ingest_bench: BM_Check against BM_ParseBaseline).
 //
 // While it walks, the checker notes the outline of a top-level object: each member's key and
 // value bytes, and for member values that are arrays, their length and whether every element

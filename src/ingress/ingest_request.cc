@@ -189,20 +189,27 @@ validation_status request_validator::validate(std::string_view body, ingest_requ
         out.error = k_required_id;  // body-parser turns an empty body into {}
         return validation_status::invalid_input;
     }
-    if (!_dom_only && _ready && _checker.check(text) && validate_outline(out)) {
-        return validation_status::ok;
+    if (!_dom_only && _ready && _checker.check(text)) {
+        if (const auto status = validate_outline(out)) {
+            return *status;
+        }
     }
     ++_stats.dom_validations;
     out = ingest_request{};
     return validate_dom(text, out);
 }
 
-bool request_validator::validate_outline(ingest_request& out) const {
+std::optional<validation_status> request_validator::validate_outline(ingest_request& out) const {
     const json_outline& outline = _checker.outline();
-    if (!outline.root_is_object || !outline.complete) {
-        return false;
+    if (!outline.root_is_object) {
+        out.error = k_root_type;  // params.msgid of a non-object is undefined: no echo
+        return validation_status::invalid_input;
+    }
+    if (!outline.complete) {
+        return std::nullopt;
     }
     std::string_view id, ver, ts, params, data;
+    bool has_additional = false;
     for (const auto& member : outline.members) {
         std::string_view* slot = nullptr;
         if (member.raw_key == "id") {
@@ -215,46 +222,114 @@ bool request_validator::validate_outline(ingest_request& out) const {
             slot = &params;
         } else if (member.raw_key == "data") {
             slot = &data;
-        } else if (member.raw_key == "additionalProperties" ||
-                   member.raw_key.find('\\') != std::string_view::npos) {
-            return false;  // an error, or a key that may unescape to one of the above
+        } else if (member.raw_key == "additionalProperties") {
+            if (has_additional) {
+                return std::nullopt;
+            }
+            has_additional = true;
+        } else if (member.raw_key.find('\\') != std::string_view::npos) {
+            return std::nullopt;  // may unescape to one of the above
         }
         if (slot != nullptr) {
             if (!slot->empty()) {
-                return false;  // repeated: the last one wins, as the DOM path decides
+                return std::nullopt;  // repeated: the last one wins, as the DOM path decides
             }
             *slot = member.value;
         }
     }
-    // Values are never empty, so an empty view is a missing member (an error).
-    if (id != R"("api.data.in")" || ver.empty() || ver.front() != '"' || ts.empty() ||
-        ts.front() != '"' || params.empty() || data.empty()) {
-        return false;
+
+    // params.msgid, for the echo and the schema (values are never empty: empty = missing).
+    std::string_view msgid;
+    bool params_extra = false;
+    if (!params.empty() && params.front() == '{') {
+        json_text::member_cursor cursor(params.data(), params.data() + params.size());
+        std::string_view key, value;
+        while (cursor.next_key(key)) {
+            if (key.find('\\') != std::string_view::npos || !cursor.value(value)) {
+                return std::nullopt;
+            }
+            if (key != "msgid") {
+                params_extra = true;
+            } else if (!msgid.empty()) {
+                return std::nullopt;  // repeated
+            } else {
+                msgid = value;
+            }
+        }
+        if (cursor.failed()) {
+            return std::nullopt;
+        }
     }
-    // params: exactly {"msgid": "<string without escapes>"}.
-    json_text::member_cursor cursor(params.data(), params.data() + params.size());
-    std::string_view key, msgid, rest;
-    if (params.front() != '{' || !cursor.next_key(key) || key != "msgid" || !cursor.value(msgid) ||
-        msgid.size() < 2 || msgid.front() != '"' || msgid.find('\\') != std::string_view::npos ||
-        cursor.next_key(rest) || cursor.failed()) {
-        return false;
+    if (!msgid.empty()) {
+        if (msgid.front() == '"') {
+            if (msgid.find('\\') != std::string_view::npos) {
+                return std::nullopt;  // the echo is the unescaped string
+            }
+            out.echo = response_msgid::of_string(msgid.substr(1, msgid.size() - 2));
+        } else if ((msgid.front() == '{' || msgid.front() == '[') &&
+                   !json_text::trim(msgid.substr(1, msgid.size() - 2)).empty()) {
+            return std::nullopt;  // echoed minified: the DOM path writes it
+        }                         // numbers, booleans, null, {} and []: _.isEmpty, no echo
     }
-    msgid = msgid.substr(1, msgid.size() - 2);
-    if (data.front() == '{') {
+
+    // ajv: "required" before "properties"; properties in schema order (as validate_dom).
+    if (id.empty()) {
+        out.error = k_required_id;
+    } else if (ver.empty()) {
+        out.error = k_required_ver;
+    } else if (ts.empty()) {
+        out.error = k_required_ts;
+    } else if (params.empty()) {
+        out.error = k_required_params;
+    } else if (data.empty()) {
+        out.error = k_required_data;
+    } else if (id.front() != '"') {
+        out.error = k_id_type;
+    } else if (id != R"("api.data.in")") {
+        if (id.find('\\') != std::string_view::npos) {
+            return std::nullopt;  // may unescape to the allowed value
+        }
+        out.error = k_id_enum;
+    } else if (ver.front() != '"') {
+        out.error = k_ver_type;
+    } else if (ts.front() != '"') {
+        out.error = k_ts_type;
+    } else if (params.front() != '{') {
+        out.error = k_params_type;
+    } else if (msgid.empty()) {
+        out.error = k_params_required;
+    } else if (params_extra) {
+        out.error = k_params_additional;
+    } else if (msgid.front() != '"') {
+        out.error = k_msgid_type;
+    } else if (data.front() == '{') {
         out.kind = data_kind::object;
         out.event_count = 1;
-    } else {
+    } else if (data.front() == '[') {
         const json_outline::array_shape* shape = outline.array_at(data.data());
-        if (shape == nullptr || !shape->all_objects) {
-            return false;
+        if (shape == nullptr) {
+            return std::nullopt;
         }
-        out.kind = data_kind::array;
-        out.event_count = shape->elements;
+        if (shape->all_objects) {
+            out.kind = data_kind::array;
+            out.event_count = shape->elements;
+        } else {
+            out.error = k_data_one_of;
+        }
+    } else {
+        out.error = k_data_one_of;
     }
-    out.msgid = msgid;
-    out.echo = response_msgid::of_string(msgid);
+    if (out.error.empty() && has_additional) {
+        out.error = k_additional_false;
+    }
+    if (!out.error.empty()) {
+        out.kind = data_kind::object;
+        out.event_count = 0;
+        return validation_status::invalid_input;
+    }
+    out.msgid = msgid.substr(1, msgid.size() - 2);
     out.data = data;
-    return true;
+    return validation_status::ok;
 }
 
 validation_status request_validator::validate_dom(std::string_view text, ingest_request& out) {

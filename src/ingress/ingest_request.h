@@ -134,8 +134,9 @@ class request_validator {
     const validator_stats& stats() const noexcept { return _stats; }
 
   private:
-    /// The v2 result from the checker's outline; false when the DOM path must decide.
-    bool validate_outline(ingest_request& out) const;
+    /// The v2 result from the checker's outline (success and the schema errors); nullopt when
+    /// the DOM path must decide (escapes, repeated keys, an object or array msgid to echo).
+    std::optional<validation_status> validate_outline(ingest_request& out) const;
     validation_status validate_dom(std::string_view text, ingest_request& out);
     simdjson::error_code parse(std::string_view body, simdjson::dom::element& root);
     /// The bytes of the top-level member `data` (member `index` of `count`), found in

@@ -10,10 +10,11 @@ bool is_ws(std::uint8_t c) noexcept {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-// What may follow a number or literal (simdjson: is_structural_or_whitespace).
+// What may follow a number or literal (simdjson: is_structural_or_whitespace). Not a quote:
+// stage 1 does not start a string right after a scalar character, so `4"m"` is one token, which
+// the DOM refuses as a number.
 bool ends_scalar(std::uint8_t c) noexcept {
-    return is_ws(c) || c == ',' || c == ':' || c == ']' || c == '}' || c == '[' || c == '{' ||
-           c == '"';
+    return is_ws(c) || c == ',' || c == ':' || c == ']' || c == '}' || c == '[' || c == '{';
 }
 
 bool is_digit(std::uint8_t c) noexcept {

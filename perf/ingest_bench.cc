@@ -170,6 +170,25 @@ void set_rates(benchmark::State& state, std::int64_t bytes, std::int64_t request
                    ", minify: " + std::string(minifier_name()));
 }
 
+// Runs `per_body` on the bodies in turn, one per iteration, and reports the rates; `per_body`
+// returns false for a body it refuses, which stops the benchmark with an error.
+template <typename PerBody>
+void over_bodies(benchmark::State& state, const std::vector<body>& list, PerBody&& per_body) {
+    std::size_t i = 0;
+    std::int64_t bytes = 0, events = 0, requests = 0;
+    for (auto _ : state) {
+        const body& b = list[i++ % list.size()];
+        if (!per_body(b)) {
+            state.SkipWithError("invalid body");
+            return;
+        }
+        bytes += static_cast<std::int64_t>(b.size);
+        events += static_cast<std::int64_t>(b.events);
+        ++requests;
+    }
+    set_rates(state, bytes, requests, events);
+}
+
 void BM_ParseBaseline(benchmark::State& state) {
     const auto& list = pick(state);
     simdjson::dom::parser parser(k_max_body);
@@ -177,20 +196,14 @@ void BM_ParseBaseline(benchmark::State& state) {
         state.SkipWithError("allocate");
         return;
     }
-    std::size_t i = 0;
-    std::int64_t bytes = 0, events = 0, requests = 0;
-    for (auto _ : state) {
-        const body& b = list[i++ % list.size()];
+    over_bodies(state, list, [&](const body& b) {
         simdjson::dom::element root;
         auto error =
             parser.parse(reinterpret_cast<const std::uint8_t*>(b.storage.data()), b.size, false)
                 .get(root);
         benchmark::DoNotOptimize(error);
-        bytes += static_cast<std::int64_t>(b.size);
-        events += static_cast<std::int64_t>(b.events);
-        ++requests;
-    }
-    set_rates(state, bytes, requests, events);
+        return true;
+    });
 }
 
 // json_checker alone: stage 1 and the grammar walk, no tape (what replaced the parse).
@@ -202,41 +215,19 @@ void BM_Check(benchmark::State& state) {
         return;
     }
     json_checker checker(parser);
-    std::size_t i = 0;
-    std::int64_t bytes = 0, events = 0, requests = 0;
-    for (auto _ : state) {
-        const body& b = list[i++ % list.size()];
-        if (!checker.check(b.view())) {
-            state.SkipWithError("invalid body");
-            return;
-        }
-        bytes += static_cast<std::int64_t>(b.size);
-        events += static_cast<std::int64_t>(b.events);
-        ++requests;
-    }
-    set_rates(state, bytes, requests, events);
+    over_bodies(state, list, [&](const body& b) { return checker.check(b.view()); });
 }
 
 // Arg 2: the request validator on its DOM path only (the reference the outline path matches).
 void BM_Validate(benchmark::State& state) {
     const auto& list = state.range(0) == 2 ? bodies().array_bodies : pick(state);
     request_validator validator(k_max_body, state.range(0) == 2);
-    std::size_t i = 0;
-    std::int64_t bytes = 0, events = 0, requests = 0;
-    for (auto _ : state) {
-        const body& b = list[i++ % list.size()];
+    over_bodies(state, list, [&](const body& b) {
         ingest_request req;
         auto status = validator.validate(b.view(), req);
         benchmark::DoNotOptimize(status);
-        if (status != validation_status::ok) {
-            state.SkipWithError("invalid body");
-            return;
-        }
-        bytes += static_cast<std::int64_t>(b.size);
-        events += static_cast<std::int64_t>(b.events);
-        ++requests;
-    }
-    set_rates(state, bytes, requests, events);
+        return status == validation_status::ok;
+    });
 }
 
 // Validation cost relative to a bare parse of the same bodies, measured back to back.
@@ -314,14 +305,10 @@ void BM_Build(benchmark::State& state) {
 void BM_ValidateAndBuild(benchmark::State& state) {
     const auto& list = pick(state);
     request_validator validator(k_max_body);
-    std::size_t i = 0;
-    std::int64_t bytes = 0, events = 0, requests = 0;
-    for (auto _ : state) {
-        const body& b = list[i++ % list.size()];
+    over_bodies(state, list, [&](const body& b) {
         ingest_request req;
         if (validator.validate(b.view(), req) != validation_status::ok) {
-            state.SkipWithError("invalid body");
-            return;
+            return false;
         }
         const message_params params{"telemetry", "events", "id", 1711966306164};
         char* buf = static_cast<char*>(std::malloc(message_size_upper_bound(req, params)));
@@ -329,11 +316,8 @@ void BM_ValidateAndBuild(benchmark::State& state) {
         benchmark::DoNotOptimize(n);
         benchmark::DoNotOptimize(buf);
         std::free(buf);
-        bytes += static_cast<std::int64_t>(b.size);
-        events += static_cast<std::int64_t>(b.events);
-        ++requests;
-    }
-    set_rates(state, bytes, requests, events);
+        return true;
+    });
 }
 
 void BM_RenderSuccess(benchmark::State& state) {

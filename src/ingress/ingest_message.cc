@@ -178,11 +178,23 @@ std::size_t message_size_upper_bound(const ingest_request& req, const message_pa
            detail::json_string_bound(params.dedup_key.size()) + 64;
 }
 
-std::size_t build_message(const ingest_request& req, const message_params& params, char* out) {
+namespace {
+
+// The v2 message; with `data_at` set, leaves out the data and stores the offset where it goes
+// (or leaves *data_at untouched when the message does not carry the data).
+std::size_t write_v2(const ingest_request& req, const message_params& params, char* out,
+                     std::size_t* data_at) {
     char* const start = out;
+    const auto put_data = [&](char* at) {
+        if (data_at != nullptr) {
+            *data_at = static_cast<std::size_t>(at - start);
+            return at;
+        }
+        return params.minify ? put_minified(at, req.data) : put(at, req.data);
+    };
     if (req.kind == data_kind::object) {
         out = put(out, R"({"event":)");
-        out = params.minify ? put_minified(out, req.data) : put(out, req.data);
+        out = put_data(out);
         out = put(out, R"(,"obsrv_meta":)");
         out = put_v2_meta(out, params.syncts_ms);
         out = put(out, R"(,"dataset":)");
@@ -221,12 +233,38 @@ std::size_t build_message(const ingest_request& req, const message_params& param
                 out = detail::write_json_string(out, req.msgid);
                 break;
             case v2_value::data:
-                out = params.minify ? put_minified(out, req.data) : put(out, req.data);
+                out = put_data(out);
                 break;
         }
     }
     *out++ = '}';
     return static_cast<std::size_t>(out - start);
+}
+
+}  // namespace
+
+std::size_t build_message(const ingest_request& req, const message_params& params, char* out) {
+    return write_v2(req, params, out, nullptr);
+}
+
+std::size_t message_frame_size_upper_bound(const ingest_request& req,
+                                           const message_params& params) {
+    return message_size_upper_bound(req, params) - req.data.size();
+}
+
+bool build_message_frame(const ingest_request& req, const message_params& params, char* out,
+                         message_frame& frame) {
+    if (params.minify) {
+        return false;
+    }
+    std::size_t data_at = std::string_view::npos;
+    std::size_t length = write_v2(req, params, out, &data_at);
+    if (data_at == std::string_view::npos) {
+        return false;
+    }
+    frame.prefix = std::string_view(out, data_at);
+    frame.suffix = std::string_view(out + data_at, length - data_at);
+    return true;
 }
 
 // ---- legacy v1 -----------------------------------------------------------------------------

@@ -62,6 +62,22 @@ std::size_t message_size_upper_bound(const ingest_request& req, const message_pa
 /// exact length.
 std::size_t build_message(const ingest_request& req, const message_params& params, char* out);
 
+/// The message around the data: build_message's output is prefix + data + suffix. Lets the
+/// gateway write the message around a body it received, in the receive buffer, instead of
+/// copying the data.
+struct message_frame {
+    std::string_view prefix;
+    std::string_view suffix;
+};
+
+/// Bytes build_message_frame may write.
+std::size_t message_frame_size_upper_bound(const ingest_request& req, const message_params& params);
+/// Writes prefix and suffix into `out` (capacity >= message_frame_size_upper_bound) and points
+/// `frame` at them. False when the message does not carry the data verbatim (params.minify, or
+/// an extraction key that drops it: "__proto__", or the dedup key).
+bool build_message_frame(const ingest_request& req, const message_params& params, char* out,
+                         message_frame& frame);
+
 struct legacy_message_params {
     std::string_view dataset_id{};     // the :datasetId path parameter, trimmed
     std::string_view generated_mid{};  // id_source::uuid_v1(); used when data has no truthy mid

@@ -48,7 +48,29 @@ class Builder {
         auto buf = std::make_unique<char[]>(bound);
         const std::size_t n = build_message(req, params, buf.get());
         EXPECT_LE(n, bound);
+        expect_frame_matches(req, params);
         return std::string(buf.get(), n);
+    }
+
+    // The frame the gateway writes around a body kept in its receive buffer gives the message
+    // build_message writes without minify: prefix + data + suffix, whenever the message carries
+    // the data (there is no frame for minify, which changes the data).
+    static void expect_frame_matches(const ingest_request& req, message_params params) {
+        auto frame_buf = std::make_unique<char[]>(message_frame_size_upper_bound(req, params));
+        message_frame frame;
+        if (params.minify) {
+            EXPECT_FALSE(build_message_frame(req, params, frame_buf.get(), frame));
+            params.minify = false;
+            frame_buf = std::make_unique<char[]>(message_frame_size_upper_bound(req, params));
+        }
+        auto buf = std::make_unique<char[]>(message_size_upper_bound(req, params));
+        const std::string built(buf.get(), build_message(req, params, buf.get()));
+        if (!build_message_frame(req, params, frame_buf.get(), frame)) {
+            EXPECT_EQ(built.find(req.data), std::string::npos) << "a frame was expected: " << built;
+            return;
+        }
+        EXPECT_EQ(std::string(frame.prefix) + std::string(req.data) + std::string(frame.suffix),
+                  built);
     }
 
     std::string v1(const std::string& body, legacy_message_params params) {

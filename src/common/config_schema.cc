@@ -146,8 +146,9 @@ const std::array k_keys = {
              "io_uring submission queue entries per worker (the completion queue gets 8x).", 64,
              32768},
     key_spec{"gateway.buffer_size", OBSRV_FIELD(int64_t, gateway.buffer_size), "65536",
-             "Bytes of each receive buffer; a request that fits in one is parsed in place.", 4096,
-             4'194'304},
+             "Bytes of each receive buffer; a request that fits in one is parsed in place, and a "
+             "v2 body filling at least half of one becomes the Kafka message in place.",
+             4096, 4'194'304},
     key_spec{"gateway.buffer_count", OBSRV_FIELD(int64_t, gateway.buffer_count), "256",
              "Receive buffers per worker (a power of two).", 8, 32768},
 

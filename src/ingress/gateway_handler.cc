@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 
 #include "common/log.h"
 #include "ingress/ingest_message.h"
@@ -134,7 +135,13 @@ gateway_handler::gateway_handler(gateway_context& context, unsigned index)
       _series(context.metrics),
       _snapshot(context.datasets.current()) {}
 
-gateway_handler::~gateway_handler() = default;
+gateway_handler::~gateway_handler() {
+    // Messages never reported (destroyed with the producer) still hold their memory.
+    _producer.reset();
+    for (auto& p : _pending) {
+        std::free(p.memory);
+    }
+}
 
 void gateway_handler::refresh_datasets() {
     if (_ctx.datasets.version() != _snapshot->version()) {
@@ -258,12 +265,54 @@ handled gateway_handler::ingest_v2(const request& req, std::string_view raw_key,
     params.dedup_key = ds->extraction_config.dedup_config.dedup_key;
     params.syncts_ms = now_ms;
     params.minify = _ctx.minify;
+    if (auto framed = frame_in_place(req, ir, params)) {
+        return send_to_kafka(req, route::ingest_v2, ds->entry_topic, *framed, ds->dataset_id,
+                             ir.event_count, ir.echo, out);
+    }
     size_t bound = message_size_upper_bound(ir, params);
     auto* message = static_cast<char*>(std::malloc(bound));
     OBSRV_RELEASE_ASSERT(message != nullptr, "out of memory for a {} byte message", bound);
     size_t length = build_message(ir, params, message);
-    return send_to_kafka(req, route::ingest_v2, ds->entry_topic, message, length, ds->dataset_id,
-                         ir.event_count, ir.echo, out);
+    return send_to_kafka(req, route::ingest_v2, ds->entry_topic,
+                         outgoing{message, length, message, length}, ds->dataset_id, ir.event_count,
+                         ir.echo, out);
+}
+
+std::optional<gateway_handler::outgoing> gateway_handler::frame_in_place(
+    const request& req, const ingest_request& ir, const message_params& params) {
+    receive_block* block = req.block;
+    if (block == nullptr || block->taken) {
+        return std::nullopt;
+    }
+    // A kept buffer holds its whole size until delivery: worth it only for a body that fills
+    // at least half of it (smaller ones are cheap to copy and would waste the memory).
+    const auto block_bytes = static_cast<size_t>(block->end - block->begin);
+    if (ir.data.size() < block_bytes / 2) {
+        return std::nullopt;
+    }
+    _frame_buffer.resize(message_frame_size_upper_bound(ir, params));
+    outgoing msg;
+    if (!build_message_frame(ir, params, _frame_buffer.data(), msg.frame)) {
+        return std::nullopt;
+    }
+    // The data must be the body's own bytes (not a validator's copy), and the frame must fit
+    // around it in the block.
+    const char* body_end = req.body.data() + req.body.size();
+    if (std::less<>{}(ir.data.data(), req.body.data()) ||
+        std::less<>{}(body_end, ir.data.data() + ir.data.size())) {
+        return std::nullopt;
+    }
+    char* data = block->begin + (ir.data.data() - block->begin);
+    if (static_cast<size_t>(data - block->begin) < msg.frame.prefix.size() ||
+        static_cast<size_t>(block->end - (data + ir.data.size())) < msg.frame.suffix.size()) {
+        return std::nullopt;
+    }
+    msg.message = data - msg.frame.prefix.size();
+    msg.length = msg.frame.prefix.size() + ir.data.size() + msg.frame.suffix.size();
+    msg.memory = block->begin;
+    msg.memory_bytes = block_bytes;
+    msg.block = block;
+    return msg;
 }
 
 handled gateway_handler::ingest_v1(const request& req, std::string_view raw_key, response& out) {
@@ -320,13 +369,14 @@ handled gateway_handler::ingest_v1(const request& req, std::string_view raw_key,
     auto* message = static_cast<char*>(std::malloc(bound));
     OBSRV_RELEASE_ASSERT(message != nullptr, "out of memory for a {} byte message", bound);
     size_t length = build_legacy_message(lr, params, message);
-    return send_to_kafka(req, route::ingest_v1, ds->entry_topic, message, length, ds->dataset_id, 1,
+    return send_to_kafka(req, route::ingest_v1, ds->entry_topic,
+                         outgoing{message, length, message, length}, ds->dataset_id, 1,
                          response_msgid::none(), out);
 }
 
 handled gateway_handler::send_to_kafka(const request& req, route kind, const std::string& topic,
-                                       char* message, size_t length, std::string_view dataset_id,
-                                       size_t events, const response_msgid& echo, response& out) {
+                                       outgoing msg, std::string_view dataset_id, size_t events,
+                                       const response_msgid& echo, response& out) {
     uint32_t slot;
     if (!_free_pending.empty()) {
         slot = _free_pending.back();
@@ -344,18 +394,31 @@ handled gateway_handler::send_to_kafka(const request& req, route kind, const std
     p.msgid_kind = echo.type;
     p.dataset_id.assign(dataset_id);
     p.events = events;
-    p.bytes = length;
+    p.bytes = msg.memory_bytes;
+    p.memory = msg.memory;
     p.received = req.received;
+    if (msg.block != nullptr) {
+        // Everything needed from the request has been copied (msgid above): the frame may now
+        // overwrite its head and the bytes after the data.
+        std::memcpy(msg.message, msg.frame.prefix.data(), msg.frame.prefix.size());
+        std::memcpy(msg.message + msg.length - msg.frame.suffix.size(), msg.frame.suffix.data(),
+                    msg.frame.suffix.size());
+        msg.block->taken = true;
+    }
+    const size_t length = msg.length;
 
-    auto err = _producer->produce(topic, message, length,
-                                  reinterpret_cast<void*>(static_cast<uintptr_t>(slot) + 1));
+    auto err = _producer->produce(topic, msg.message, length,
+                                  reinterpret_cast<void*>(static_cast<uintptr_t>(slot) + 1),
+                                  kafka::payload_ownership::borrow);
     if (err) {
-        std::free(message);  // still ours when produce fails
+        std::free(p.memory);  // librdkafka did not take the message
+        p.memory = nullptr;
         p.in_use = false;
         _free_pending.push_back(slot);
         int64_t now_ms = id_source::now_ms();
         _series.delivery_error(rd_kafka_err2name(err)).inc();
-        auto m = meta(echo, now_ms);
+        // The request's bytes may be overwritten by now: echo the copy.
+        auto m = meta(response_msgid{p.msgid_kind, p.msgid}, now_ms);
         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             _series.rejected("queue_full").inc();
             out.status = static_cast<uint16_t>(
@@ -375,8 +438,8 @@ handled gateway_handler::send_to_kafka(const request& req, route kind, const std
         return handled::now;
     }
     _ctx.metrics.produced_bytes.inc(length);
-    _ctx.inflight_bytes.fetch_add(static_cast<int64_t>(length), std::memory_order_relaxed);
-    _ctx.metrics.inflight_bytes.add(static_cast<double>(length));
+    _ctx.inflight_bytes.fetch_add(static_cast<int64_t>(p.bytes), std::memory_order_relaxed);
+    _ctx.metrics.inflight_bytes.add(static_cast<double>(p.bytes));
     ++_outstanding;
     if (p.respond) {
         ++_awaiting_response;
@@ -385,9 +448,10 @@ handled gateway_handler::send_to_kafka(const request& req, route kind, const std
     }
     // ack=enqueued: answer now; the delivery report only settles the books.
     int64_t now_ms = id_source::now_ms();
-    out.status = static_cast<uint16_t>(kind == route::ingest_v1
-                                           ? render_v1_success(out.body, now_ms)
-                                           : render_success(out.body, meta(echo, now_ms)));
+    out.status = static_cast<uint16_t>(
+        kind == route::ingest_v1
+            ? render_v1_success(out.body, now_ms)
+            : render_success(out.body, meta(response_msgid{p.msgid_kind, p.msgid}, now_ms)));
     _series.events(dataset_id).inc(events);
     return handled::now;
 }
@@ -436,6 +500,8 @@ void gateway_handler::delivered(const rd_kafka_message_t& message) {
         finish(p.kind, r.status, p.received);
         sink().complete(p.token, std::move(r));
     }
+    std::free(p.memory);  // librdkafka is done with the message once it reports it
+    p.memory = nullptr;
     p.in_use = false;
     p.respond = false;
     _free_pending.push_back(slot);

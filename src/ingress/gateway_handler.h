@@ -18,6 +18,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,7 @@
 #include "dataset/registry.h"
 #include "ingress/api_response.h"
 #include "ingress/gateway_metrics.h"
+#include "ingress/ingest_message.h"
 #include "ingress/ingest_request.h"
 #include "ingress/request_handler.h"
 #include "kafka/worker_producer.h"
@@ -85,17 +87,33 @@ class gateway_handler final : public request_handler {
         response_msgid::kind msgid_kind = response_msgid::kind::omit;
         std::string dataset_id;
         size_t events = 0;
-        size_t bytes = 0;
+        size_t bytes = 0;        // memory held until delivery (gateway.max_inflight_bytes)
+        char* memory = nullptr;  // the message's allocation, freed after delivery
         std::chrono::steady_clock::time_point received;
+    };
+
+    /// A Kafka message ready to produce: built in its own allocation, or (`block` set) framed
+    /// around the data inside the receive buffer, where the frame is written at the last moment.
+    struct outgoing {
+        char* message = nullptr;
+        size_t length = 0;
+        char* memory = nullptr;  // freed with std::free after delivery
+        size_t memory_bytes = 0;
+        receive_block* block = nullptr;
+        message_frame frame{};
     };
 
     handled ingest_v2(const request& req, std::string_view key, response& out);
     handled ingest_v1(const request& req, std::string_view key, response& out);
     /// 503 reason, or empty when the request may go to Kafka.
     std::string_view admission(size_t body_bytes);
-    handled send_to_kafka(const request& req, route kind, const std::string& topic, char* message,
-                          size_t length, std::string_view dataset_id, size_t events,
-                          const response_msgid& echo, response& out);
+    /// The message framed inside the request's receive buffer, when it may be kept and the
+    /// frame fits around the data; nullopt otherwise.
+    std::optional<outgoing> frame_in_place(const request& req, const ingest_request& ir,
+                                           const message_params& params);
+    handled send_to_kafka(const request& req, route kind, const std::string& topic, outgoing msg,
+                          std::string_view dataset_id, size_t events, const response_msgid& echo,
+                          response& out);
     void delivered(const rd_kafka_message_t& message);
     static void on_delivery(void* context, const rd_kafka_message_t& message);
     void refresh_datasets();
@@ -114,6 +132,7 @@ class gateway_handler final : public request_handler {
     size_t _awaiting_response = 0;
     size_t _outstanding = 0;
     std::string _key_buffer;
+    std::vector<char> _frame_buffer;
 };
 
 }  // namespace obsrv::ingress

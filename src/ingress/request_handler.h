@@ -33,11 +33,23 @@ struct response {
     bool close = false;          // close the connection after this response
 };
 
+/// The receive buffer a request arrived in, offered to the handler when the request was the
+/// last thing received into it: the handler may then build its output inside the buffer (the
+/// Kafka message around the body, without copying the body) and keep the buffer.
+struct receive_block {
+    char* begin = nullptr;  // the buffer; a handler that sets `taken` frees it with std::free
+    char* end = nullptr;    // end of its writable bytes
+    /// Set by a handler that keeps the buffer. Once it writes into the buffer, the request's
+    /// head and body views are gone: read what is needed from them first.
+    bool taken = false;
+};
+
 struct request {
     const http_request_head& head;
     std::string_view body;  // valid during on_request only; SIMDJSON_PADDING readable bytes follow
     request_token token;
     std::chrono::steady_clock::time_point received;
+    receive_block* block = nullptr;  // non-null when the body lies in a buffer the handler may keep
 };
 
 enum class handled : uint8_t { now, later };

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <functional>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -58,6 +59,9 @@ server_metrics::server_metrics(metrics::registry& r)
       assembled_bytes(
           r.add_counter("obsrv_gateway_assembled_bytes_total",
                         "Bytes copied to assemble requests that spanned receive buffers")),
+      kept_buffers(r.add_counter(
+          "obsrv_gateway_kept_buffers_total",
+          "Receive buffers kept to hold the Kafka message built around the body they received")),
       responses_dropped(
           r.add_counter("obsrv_gateway_responses_dropped_total",
                         "Responses not delivered because the client connection had closed")),
@@ -434,12 +438,24 @@ void server_worker::on_recv(uint32_t slot, uint32_t generation, int res, uint32_
         uint16_t id = static_cast<uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT);
         c.last_activity = _now;
         _metrics.received_bytes.inc(static_cast<uint64_t>(res));
+        bool taken = false;
         if (!c.closing && !c.lingering) {
-            on_data(c, slot, _buffers->buffer(id), static_cast<size_t>(res));
+            char* buffer = _buffers->buffer(id);
+            _offer = receive_block{_buffers->block(id), buffer + _buffers->buffer_size()};
+            _offer_data_end = buffer + res;
+            on_data(c, slot, buffer, static_cast<size_t>(res));
+            taken = _offer.taken;
+            _offer = receive_block{};
+            _offer_data_end = nullptr;
         }
-        // The body was copied into the Kafka message (or into c.in), so the
-        // buffer can go back at once.
-        _buffers->recycle(id);
+        if (taken) {
+            // A Kafka message was built inside the buffer; the handler frees it after delivery.
+            _buffers->replace(id);
+            _metrics.kept_buffers.inc();
+        } else {
+            // Everything in it was consumed or copied (into the Kafka message or c.in).
+            _buffers->recycle(id);
+        }
         if (!c.recv_armed && c.in_use && !c.closing && !c.read_paused) {
             arm_recv(c, slot);
         } else if (!c.recv_armed && c.lingering) {
@@ -610,6 +626,14 @@ void server_worker::dispatch(connection& c, uint32_t slot, const http_request_he
         c.closing = true;  // nothing after this request is read
     }
     request req{head, body, request_token{slot, c.generation, sequence}, _now};
+    // The buffer may be kept only by the request that ends what was received into it: the
+    // bytes after the body are then free, and nothing in it is parsed afterwards.
+    // (std::less: the body may be in c.in, unrelated to the buffer.)
+    if (_offer.begin != nullptr && !_offer.taken && !std::less<>{}(body.data(), _offer.begin) &&
+        std::less<>{}(body.data(), _offer_data_end) &&
+        body.data() + body.size() == _offer_data_end) {
+        req.block = &_offer;
+    }
     response out;
     if (_handler.on_request(req, out) == handled::now) {
         enqueue_ready(c, slot, sequence, std::move(out));

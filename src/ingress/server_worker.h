@@ -63,6 +63,7 @@ struct server_metrics {
     metrics::counter& connections_rejected;
     metrics::counter& received_bytes;
     metrics::counter& assembled_bytes;
+    metrics::counter& kept_buffers;
     metrics::counter& responses_dropped;
     metrics::counter& timeouts_idle;
     metrics::counter& timeouts_request;
@@ -172,6 +173,9 @@ class server_worker final : public response_sink {
     bool _stopping = false;
     bool _listener_closed = false;
     std::vector<uint32_t> _waiting_for_buffers;
+    // The receive buffer being processed, offered to the request that ends it (dispatch).
+    receive_block _offer{};
+    const char* _offer_data_end = nullptr;
     std::chrono::steady_clock::time_point _now{};
     std::chrono::steady_clock::time_point _next_sweep{};
     std::atomic<int64_t> _stop_deadline_ns{0};

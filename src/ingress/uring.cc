@@ -1,14 +1,15 @@
 #include "ingress/uring.h"
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "common/assert.h"
+
 namespace obsrv::ingress {
 namespace {
-
-constexpr size_t k_slack = 64;  // simdjson padding past the last buffer
 
 struct probe_deleter {
     void operator()(io_uring_probe* p) const noexcept { io_uring_free_probe(p); }
@@ -103,14 +104,14 @@ result<std::unique_ptr<provided_buffers>> provided_buffers::create(io_uring* rin
         return make_error("io_uring: cannot map the buffer ring: {}", std::strerror(errno));
     }
     b->_ring_memory = static_cast<io_uring_buf_ring*>(ring_mem);
-    b->_memory_bytes = count * size + k_slack;
-    void* mem = ::mmap(nullptr, b->_memory_bytes, PROT_READ | PROT_WRITE,
-                       MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
-    if (mem == MAP_FAILED) {
-        return make_error("io_uring: cannot allocate {} receive buffers of {} bytes: {}", count,
-                          size, std::strerror(errno));
+    b->_blocks.assign(count, nullptr);
+    for (auto& block : b->_blocks) {
+        block = static_cast<char*>(std::malloc(k_headroom + size + k_slack));
+        if (block == nullptr) {
+            return make_error("io_uring: cannot allocate {} receive buffers of {} bytes", count,
+                              size);
+        }
     }
-    b->_memory = static_cast<char*>(mem);
 
     io_uring_buf_ring_init(b->_ring_memory);
     io_uring_buf_reg reg{};
@@ -137,15 +138,22 @@ provided_buffers::~provided_buffers() {
     if (_ring_memory) {
         ::munmap(_ring_memory, _ring_bytes);
     }
-    if (_memory) {
-        ::munmap(_memory, _memory_bytes);
+    for (char* block : _blocks) {
+        std::free(block);
     }
 }
 
 void provided_buffers::recycle(uint16_t id) {
-    io_uring_buf_ring_add(_ring_memory, _memory + size_t{id} * _size, static_cast<unsigned>(_size),
-                          id, io_uring_buf_ring_mask(_count), _pending);
+    io_uring_buf_ring_add(_ring_memory, _blocks[id] + k_headroom, static_cast<unsigned>(_size), id,
+                          io_uring_buf_ring_mask(_count), _pending);
     ++_pending;
+}
+
+void provided_buffers::replace(uint16_t id) {
+    _blocks[id] = static_cast<char*>(std::malloc(k_headroom + _size + k_slack));
+    OBSRV_RELEASE_ASSERT(_blocks[id] != nullptr, "out of memory for a {} byte receive buffer",
+                         _size);
+    recycle(id);
 }
 
 void provided_buffers::publish() {

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include <liburing.h>
 
@@ -41,9 +42,10 @@ class uring {
 };
 
 /// `count` receive buffers of `size` bytes registered as buffer group
-/// `group`. Each buffer is followed by readable slack (the next buffer or a
-/// trailing pad), so a body that ends at a buffer's end can be parsed in
-/// place with simdjson's padding rule.
+/// `group`. Each buffer is its own malloc'd block: headroom, the buffer, and
+/// `k_slack` readable bytes, so a body that ends at a buffer's end can be
+/// parsed in place with simdjson's padding rule, and a block can be handed
+/// over (replace()) to hold the Kafka message built around the body in it.
 class provided_buffers {
   public:
     static result<std::unique_ptr<provided_buffers>> create(io_uring* ring, uint16_t group,
@@ -55,10 +57,22 @@ class provided_buffers {
 
     uint16_t group() const { return _group; }
     size_t buffer_size() const { return _size; }
-    const char* buffer(uint16_t id) const { return _memory + size_t{id} * _size; }
+    static constexpr size_t k_slack = 64;  // simdjson's padding
+    /// Bytes before each buffer, where a message built around a body can put its start (an
+    /// Obsrv message's envelope before the events is ~200 bytes, often more than the request's
+    /// own head before its data).
+    static constexpr size_t k_headroom = 512;
+
+    /// Where the kernel writes buffer `id`'s bytes.
+    char* buffer(uint16_t id) const { return _blocks[id] + k_headroom; }
+    /// The allocation holding buffer `id` (k_headroom bytes before buffer(id)).
+    char* block(uint16_t id) const { return _blocks[id]; }
 
     /// Hands buffer `id` back to the kernel; visible after publish().
     void recycle(uint16_t id);
+    /// Buffer `id`'s block now belongs to someone else (who frees it with std::free): hands the
+    /// kernel a new block under the same id; visible after publish().
+    void replace(uint16_t id);
     void publish();
 
   private:
@@ -66,8 +80,7 @@ class provided_buffers {
     io_uring* _ring = nullptr;
     io_uring_buf_ring* _ring_memory = nullptr;
     size_t _ring_bytes = 0;
-    char* _memory = nullptr;
-    size_t _memory_bytes = 0;
+    std::vector<char*> _blocks;
     unsigned _count = 0;
     size_t _size = 0;
     uint16_t _group = 0;

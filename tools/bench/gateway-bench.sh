@@ -8,7 +8,8 @@
 #   4. optionally the nginx + lua-resty-kafka peer on the same broker and load
 #      (tools/bench/nginx-peer.sh, --peer),
 #   5. optionally the gateway while Kafka is unreachable (RSS).
-# Prints a table with the ratio gateway / raw and writes JSON.
+# Prints a table with the ratio gateway / raw and each side's CPU time per event by thread
+# (tools/bench/thread-cpu.py), and writes JSON.
 #
 # usage: tools/bench/gateway-bench.sh [--duration S] [--pairs N] [--connections N] [--workers N]
 #          [--pin server|none] [--events N] [--event-size B] [--peer] [--broker-down]
@@ -95,7 +96,12 @@ loadgen=("${loadgen_base[@]}" -c "$connections")
 for pair in $(seq 1 "$pairs"); do
   echo "== gateway at full load ($duration s, $connections connections, $workers worker(s), pin=$pin, pair $pair/$pairs)" >&2
   [[ -n "$obsrvd_pid" ]] || start_obsrvd
+  # CPU per thread over the measured window (after the 2-s warm-up).
+  (sleep 2; tools/bench/thread-cpu.py snapshot "$obsrvd_pid" >"$work/cpu.gw.a.$pair"
+   sleep "$duration"; tools/bench/thread-cpu.py snapshot "$obsrvd_pid" >"$work/cpu.gw.b.$pair") &
+  sampler=$!
   "${loadgen[@]}" -d "${duration}s" --warmup 2s --json "$work/full.$pair.json" >/dev/null
+  wait "$sampler"
 
   if [[ $pair -eq 1 ]]; then
     # The exact messages the gateway produced, for the raw producer to replay.
@@ -105,7 +111,18 @@ for pair in $(seq 1 "$pairs"); do
   echo "== raw librdkafka producer replaying those messages (pair $pair/$pairs)" >&2
   "${server_cpu[@]}" "$bin/tools/raw_producer/obsrv-raw-producer" -b "$(cat "$work/bootstrap")" \
     -m "$work/messages.ndjson" -d "$duration" -p "$workers" -e "$events" -c config/obsrvd.yaml \
-    --json "$work/raw.$pair.json" >/dev/null
+    --json "$work/raw.$pair.json" >/dev/null &
+  raw_pid=$!
+  # The raw producer's threads and obsrvd's (the embedded broker), inside its run.
+  sleep 1; tools/bench/thread-cpu.py snapshot "$raw_pid" "$obsrvd_pid" >"$work/cpu.raw.a.$pair"
+  sleep "$(python3 -c "print(max(0.5, $duration - 1.5))")"
+  tools/bench/thread-cpu.py snapshot "$raw_pid" "$obsrvd_pid" >"$work/cpu.raw.b.$pair"
+  wait "$raw_pid"
+  for side in gw raw; do
+    eps=$(python3 -c "import json;print(json.load(open('$work/$([[ $side == gw ]] && echo full || echo raw).$pair.json'))['events_per_second'])")
+    tools/bench/thread-cpu.py per-event "$work/cpu.$side.a.$pair" "$work/cpu.$side.b.$pair" "$eps" \
+      >"$work/cpu.$side.$pair.json"
+  done
 done
 # The pair with the median ratio stands for the run (its gateway figures drive the half load).
 python3 - "$work" "$pairs" <<'PY'
@@ -120,6 +137,8 @@ ratios.sort()
 median = ratios[len(ratios) // 2][1]
 shutil.copy(f"{work}/full.{median}.json", f"{work}/full.json")
 shutil.copy(f"{work}/raw.{median}.json", f"{work}/raw.json")
+for side in ("gw", "raw"):
+    shutil.copy(f"{work}/cpu.{side}.{median}.json", f"{work}/cpu.{side}.json")
 json.dump([r for r, _ in sorted(ratios, key=lambda x: x[1])], open(f"{work}/pair_ratios.json", "w"))
 PY
 
@@ -171,6 +190,9 @@ result = {
     "raw_producer": raw,
     "ratio_events": gw_eps / raw_eps if raw_eps else None,
     "pair_ratios": json.load(open(f"{work}/pair_ratios.json")),
+    # CPU nanoseconds per event by thread name (the median pair), from schedstat
+    "cpu_ns_per_event": {"gateway": json.load(open(f"{work}/cpu.gw.json")),
+                         "raw_producer": json.load(open(f"{work}/cpu.raw.json"))},
     "half_load": {"requests_per_second": half["requests_per_second"],
                   "latency_ms": half["latency_ms"]},
 }
@@ -192,6 +214,10 @@ print(f"{'ratio gateway / raw':<38}{result['ratio_events']:>16.2f}")
 if len(result["pair_ratios"]) > 1:
     pr = sorted(result["pair_ratios"])
     print(f"{'  median of pairs; all pairs':<38}{' '.join(f'{r:.2f}' for r in pr):>16}")
+for side, label in (("gateway", "gateway run"), ("raw_producer", "raw run")):
+    cpu = result["cpu_ns_per_event"][side]
+    threads = " ".join(f"{k} {v:.0f}" for k, v in cpu.items() if k != "total")
+    print(f"  CPU ns/event, {label}: total {cpu.get('total', 0):.0f} ({threads})")
 if "peer" in result:
     print(f"{'nginx+lua-resty-kafka peer events/s':<38}{result['peer']['events_per_second']:>16,.0f}")
     print(f"{'ratio gateway / peer':<38}{result['ratio_gateway_to_peer']:>16.1f}")

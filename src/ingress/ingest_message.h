@@ -35,7 +35,8 @@
 // overwrites; rebuilt keys are re-escaped like JSON.stringify.
 //
 // Usage: n = message_size_upper_bound(...); buf = malloc(n); len = build_message(..., buf);
-// hand buf/len to rd_kafka_producev with RD_KAFKA_MSG_F_FREE.
+// hand buf/len to librdkafka. Or, to write the message around a body where it lies (the gateway's
+// receive buffer), build_message_frame gives the bytes before and after the data.
 
 #include <cstddef>
 #include <cstdint>

@@ -290,18 +290,18 @@ std::optional<gateway_handler::outgoing> gateway_handler::frame_in_place(
     if (ir.data.size() < block_bytes / 2) {
         return std::nullopt;
     }
-    _frame_buffer.resize(message_frame_size_upper_bound(ir, params));
-    outgoing msg;
-    if (!build_message_frame(ir, params, _frame_buffer.data(), msg.frame)) {
-        return std::nullopt;
-    }
-    // The data must be the body's own bytes (not a validator's copy), and the frame must fit
-    // around it in the block.
+    // The data must be the body's own bytes (not a validator's copy).
     const char* body_end = req.body.data() + req.body.size();
     if (std::less<>{}(ir.data.data(), req.body.data()) ||
         std::less<>{}(body_end, ir.data.data() + ir.data.size())) {
         return std::nullopt;
     }
+    _frame_buffer.resize(message_frame_size_upper_bound(ir, params));
+    outgoing msg;
+    if (!build_message_frame(ir, params, _frame_buffer.data(), msg.frame)) {
+        return std::nullopt;
+    }
+    // The frame must fit around the data in the block.
     char* data = block->begin + (ir.data.data() - block->begin);
     if (static_cast<size_t>(data - block->begin) < msg.frame.prefix.size() ||
         static_cast<size_t>(block->end - (data + ir.data.size())) < msg.frame.suffix.size()) {

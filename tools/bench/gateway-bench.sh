@@ -113,9 +113,11 @@ for pair in $(seq 1 "$pairs"); do
     -m "$work/messages.ndjson" -d "$duration" -p "$workers" -e "$events" -c config/obsrvd.yaml \
     --json "$work/raw.$pair.json" >/dev/null &
   raw_pid=$!
-  # The raw producer's threads and obsrvd's (the embedded broker), inside its run.
-  sleep 1; tools/bench/thread-cpu.py snapshot "$raw_pid" "$obsrvd_pid" >"$work/cpu.raw.a.$pair"
-  sleep "$(python3 -c "print(max(0.5, $duration - 1.5))")"
+  # The raw producer's threads and obsrvd's (the embedded broker), from a quarter into its run
+  # to 85% of it, so both snapshots fall inside the run whatever --duration is.
+  sleep "$(python3 -c "print($duration * 0.25)")"
+  tools/bench/thread-cpu.py snapshot "$raw_pid" "$obsrvd_pid" >"$work/cpu.raw.a.$pair"
+  sleep "$(python3 -c "print($duration * 0.6)")"
   tools/bench/thread-cpu.py snapshot "$raw_pid" "$obsrvd_pid" >"$work/cpu.raw.b.$pair"
   wait "$raw_pid"
   for side in gw raw; do

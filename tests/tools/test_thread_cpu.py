@@ -5,8 +5,13 @@ Stdlib only; run with python3 -m unittest discover -s tests/tools -p 'test_*.py'
 """
 
 import importlib.util
+import json
 import os
+import subprocess
+import sys
+import tempfile
 import threading
+import time
 import unittest
 
 SCRIPT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
@@ -42,6 +47,13 @@ class PerEventTest(unittest.TestCase):
         self.assertEqual(thread_cpu.per_event(snap(0.0, a_1=0), snap(1.0, a_1=10), 0.0), {})
         self.assertEqual(thread_cpu.per_event(snap(0.0, a_1=5), snap(1.0, a_1=5), 10.0), {})
 
+    def test_a_process_that_exited_inside_the_window_gives_nothing(self):
+        # The raw producer finishing before the second snapshot must not pass for a cheap run.
+        before = {"time": 0.0, "threads": {"1/1": {"name": "gw", "ns": 0},
+                                           "2/2": {"name": "raw", "ns": 0}}}
+        after = {"time": 1.0, "threads": {"1/1": {"name": "gw", "ns": 1_000}}}
+        self.assertEqual(thread_cpu.per_event(before, after, 10.0), {})
+
 
 class SnapshotTest(unittest.TestCase):
     def test_sees_this_process_threads_with_growing_cpu_time(self):
@@ -67,6 +79,20 @@ class SnapshotTest(unittest.TestCase):
         self.assertGreater(second["time"], first["time"])
         # a process that is gone is skipped, not an error
         self.assertEqual(thread_cpu.snapshot([2**22 + 12345])["threads"], {})
+
+
+class WindowTest(unittest.TestCase):
+    def test_snapshots_are_a_span_apart_after_the_lead(self):
+        with tempfile.TemporaryDirectory() as d:
+            a, b = os.path.join(d, "a"), os.path.join(d, "b")
+            started = time.monotonic()
+            subprocess.run([sys.executable, SCRIPT, "window", "0.2", "0.3", a, b,
+                            str(os.getpid())], check=True)
+            first, second = json.load(open(a)), json.load(open(b))
+        self.assertGreaterEqual(first["time"] - started, 0.2)
+        self.assertGreaterEqual(second["time"] - first["time"], 0.3)
+        self.assertLess(second["time"] - first["time"], 0.3 + 0.25)
+        self.assertIn(f"{os.getpid()}/{os.getpid()}", second["threads"])
 
 
 if __name__ == "__main__":

@@ -93,12 +93,16 @@ loadgen_base=("$bin/tools/loadgen/obsrv-loadgen" --url "http://127.0.0.1:$gatewa
   --events-per-request "$events" --event-size "$event_size" --cpu 0 --quiet)
 loadgen=("${loadgen_base[@]}" -c "$connections")
 
+gw_span=$(awk -v d="$duration" 'BEGIN { print d * 0.8 }')
+raw_lead=$(awk -v d="$duration" 'BEGIN { print d * 0.25 }')
+raw_span=$(awk -v d="$duration" 'BEGIN { print d * 0.5 }')
 for pair in $(seq 1 "$pairs"); do
   echo "== gateway at full load ($duration s, $connections connections, $workers worker(s), pin=$pin, pair $pair/$pairs)" >&2
   [[ -n "$obsrvd_pid" ]] || start_obsrvd
-  # CPU per thread over the measured window (after the 2-s warm-up).
-  (sleep 2; tools/bench/thread-cpu.py snapshot "$obsrvd_pid" >"$work/cpu.gw.a.$pair"
-   sleep "$duration"; tools/bench/thread-cpu.py snapshot "$obsrvd_pid" >"$work/cpu.gw.b.$pair") &
+  # CPU per thread inside the measured window (after the 2-s warm-up; 80% of it, so the
+  # sampler's own start-up cannot push the second snapshot past the load).
+  tools/bench/thread-cpu.py window 2 "$gw_span" "$work/cpu.gw.a.$pair" "$work/cpu.gw.b.$pair" \
+    "$obsrvd_pid" &
   sampler=$!
   "${loadgen[@]}" -d "${duration}s" --warmup 2s --json "$work/full.$pair.json" >/dev/null
   wait "$sampler"
@@ -114,11 +118,13 @@ for pair in $(seq 1 "$pairs"); do
     --json "$work/raw.$pair.json" >/dev/null &
   raw_pid=$!
   # The raw producer's threads and obsrvd's (the embedded broker), from a quarter into its run
-  # to 85% of it, so both snapshots fall inside the run whatever --duration is.
-  sleep "$(python3 -c "print($duration * 0.25)")"
-  tools/bench/thread-cpu.py snapshot "$raw_pid" "$obsrvd_pid" >"$work/cpu.raw.a.$pair"
-  sleep "$(python3 -c "print($duration * 0.6)")"
-  tools/bench/thread-cpu.py snapshot "$raw_pid" "$obsrvd_pid" >"$work/cpu.raw.b.$pair"
+  # to three quarters of it (plus the sampler's start-up, ~0.3 s under pyenv), so both
+  # snapshots fall inside the run whatever --duration is; a window that misses the producer
+  # prints no CPU line rather than a wrong one.
+  tools/bench/thread-cpu.py window "$raw_lead" "$raw_span" "$work/cpu.raw.a.$pair" \
+    "$work/cpu.raw.b.$pair" "$raw_pid" "$obsrvd_pid" &
+  sampler=$!
+  wait "$sampler"
   wait "$raw_pid"
   for side in gw raw; do
     eps=$(python3 -c "import json;print(json.load(open('$work/$([[ $side == gw ]] && echo full || echo raw).$pair.json'))['events_per_second'])")
@@ -218,8 +224,11 @@ if len(result["pair_ratios"]) > 1:
     print(f"{'  median of pairs; all pairs':<38}{' '.join(f'{r:.2f}' for r in pr):>16}")
 for side, label in (("gateway", "gateway run"), ("raw_producer", "raw run")):
     cpu = result["cpu_ns_per_event"][side]
+    if not cpu:
+        print(f"  CPU ns/event, {label}: not measured (a process left the sampling window)")
+        continue
     threads = " ".join(f"{k} {v:.0f}" for k, v in cpu.items() if k != "total")
-    print(f"  CPU ns/event, {label}: total {cpu.get('total', 0):.0f} ({threads})")
+    print(f"  CPU ns/event, {label}: total {cpu['total']:.0f} ({threads})")
 if "peer" in result:
     print(f"{'nginx+lua-resty-kafka peer events/s':<38}{result['peer']['events_per_second']:>16,.0f}")
     print(f"{'ratio gateway / peer':<38}{result['ratio_gateway_to_peer']:>16.1f}")

@@ -6,6 +6,9 @@ says where the gateway's cost differs from the raw producer's (its io-0 worker a
 producer's own thread; librdkafka's broker thread and the embedded broker against theirs).
 
   thread-cpu.py snapshot PID... > FILE          every thread's name and CPU nanoseconds so far
+  thread-cpu.py window LEAD SPAN A B PID...      sleep LEAD s, snapshot into A, sleep SPAN s,
+                                                 snapshot into B (one process: the window does not
+                                                 drift by an interpreter start-up per snapshot)
   thread-cpu.py per-event A B EVENTS_PER_SECOND  JSON {thread name: ns per event} between two
                                                  snapshots taken while events flowed at that rate
 """
@@ -36,6 +39,11 @@ def snapshot(pids):
 
 
 def per_event(before, after, events_per_second):
+    """{thread name: ns per event, "total": ...}, or {} when there is nothing to divide or a
+    process seen in `before` had exited by `after` (its CPU time would silently go missing)."""
+    pids_after = {key.split("/")[0] for key in after["threads"]}
+    if any(key.split("/")[0] not in pids_after for key in before["threads"]):
+        return {}
     events = events_per_second * (after["time"] - before["time"])
     by_name = {}
     for key, t in after["threads"].items():
@@ -54,6 +62,15 @@ def per_event(before, after, events_per_second):
 def main(argv):
     if len(argv) >= 2 and argv[1] == "snapshot":
         json.dump(snapshot(argv[2:]), sys.stdout)
+        return 0
+    if len(argv) >= 7 and argv[1] == "window":
+        time.sleep(float(argv[2]))
+        first = snapshot(argv[6:])
+        time.sleep(float(argv[3]))
+        second = snapshot(argv[6:])
+        for path, snap in ((argv[4], first), (argv[5], second)):
+            with open(path, "w") as f:
+                json.dump(snap, f)
         return 0
     if len(argv) == 5 and argv[1] == "per-event":
         with open(argv[2]) as a, open(argv[3]) as b:

@@ -349,6 +349,66 @@ TEST_F(gateway_test, large_bodies_are_framed_in_their_receive_buffer_with_the_sa
     EXPECT_LE(kept, 4);
 }
 
+// ~38 KB of array data: it fills more than half a receive buffer, so its message is framed in
+// place, and the frame's ~200-byte prefix overwrites the request's head, msgid included.
+std::string large_body(std::string_view msgid) {
+    std::string events = "[";
+    for (int i = 0; i < 100; ++i) {
+        events +=
+            fmt::format(R"({}{{"mid":"e{}","pad":"{}"}})", i ? "," : "", i, std::string(360, 'p'));
+    }
+    events += "]";
+    return v2_body(msgid, events);
+}
+
+/// The value of an unlabelled metric, or -1.
+double metric(const metrics::registry& registry, std::string_view name) {
+    const std::string metrics = registry.render();
+    const std::string needle = fmt::format("\n{} ", name);
+    const auto at = metrics.find(needle);
+    return at == std::string::npos ? -1 : std::stod(metrics.substr(at + needle.size()));
+}
+
+// Framed messages that Kafka never takes: with the broker down the first one waits in the
+// producer's queue until it expires (503 after message.timeout.ms), the second finds the queue
+// full and is refused at once (503). Neither is ever 200, both echo the msgid the frame
+// overwrote (from its copy), and each kept buffer is freed exactly once: by the delivery
+// report, or right after the refusal (ASan checks the second half).
+TEST_F(gateway_test, framed_messages_kafka_refuses_or_loses_answer_503_with_their_msgid) {
+    start({"gateway.workers=1", "gateway.reject_when_brokers_down=false",
+           "kafka.producer.queue.buffering.max.kbytes=50",
+           "kafka.producer.message.timeout.ms=2000"});
+    raw_http_client waits(_gateway->port());
+    raw_http_client refused(_gateway->port());
+    // A first large request on each connection, delivered: on a fresh connection the client's
+    // kernel may push a 38 KB write in two segments (half the peer's first window), and a body
+    // that two receives bring is copied, not framed. Once the window has grown it comes whole.
+    for (auto* c : {&waits, &refused}) {
+        ASSERT_TRUE(c->send(http_post("/v2/data/in/telemetry", large_body("warm"))));
+        auto r = c->read_response(testing::scaled(20s));
+        ASSERT_TRUE(r);
+        ASSERT_EQ(r->status, 200) << r->body;
+    }
+    const double kept_before = metric(_registry, "obsrv_gateway_kept_buffers_total");
+    ASSERT_TRUE(_cluster->set_broker_down(1, true));
+    ASSERT_TRUE(waits.send(http_post("/v2/data/in/telemetry", large_body("lost"))));
+    ASSERT_TRUE(testing::wait_until(
+        [&] { return metric(_registry, "obsrv_gateway_inflight_requests") == 1; },
+        testing::scaled(10s)));
+    ASSERT_TRUE(refused.send(http_post("/v2/data/in/telemetry", large_body("refused"))));
+    auto r = refused.read_response(testing::scaled(20s));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 503) << r->body;
+    EXPECT_EQ(field(r->body, {"params", "msgid"}), "refused");
+    EXPECT_THAT(r->body, HasSubstr("queue is full"));
+    r = waits.read_response(testing::scaled(20s));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 503) << r->body;
+    EXPECT_EQ(field(r->body, {"params", "msgid"}), "lost");
+    EXPECT_EQ(metric(_registry, "obsrv_gateway_kept_buffers_total") - kept_before, 2);
+    ASSERT_TRUE(_cluster->set_broker_down(1, false));
+}
+
 TEST_F(gateway_test, completion_batching_lets_a_quiet_worker_wake_on_the_first_completion) {
     // Batching adapts to the last round: once a burst is over, requests that come
     // one at a time are served at once, not after gateway.completion_wait_us.

@@ -91,7 +91,8 @@ class WindowTest(unittest.TestCase):
             first, second = json.load(open(a)), json.load(open(b))
         self.assertGreaterEqual(first["time"] - started, 0.2)
         self.assertGreaterEqual(second["time"] - first["time"], 0.3)
-        self.assertLess(second["time"] - first["time"], 0.3 + 0.25)
+        # Generous: a loaded CI machine may oversleep.
+        self.assertLess(second["time"] - first["time"], 0.3 + 1.0)
         self.assertIn(f"{os.getpid()}/{os.getpid()}", second["threads"])
 
 

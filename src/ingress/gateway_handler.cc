@@ -408,8 +408,7 @@ handled gateway_handler::send_to_kafka(const request& req, route kind, const std
     const size_t length = msg.length;
 
     auto err = _producer->produce(topic, msg.message, length,
-                                  reinterpret_cast<void*>(static_cast<uintptr_t>(slot) + 1),
-                                  kafka::payload_ownership::borrow);
+                                  reinterpret_cast<void*>(static_cast<uintptr_t>(slot) + 1));
     if (err) {
         std::free(p.memory);  // librdkafka did not take the message
         p.memory = nullptr;

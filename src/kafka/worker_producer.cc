@@ -74,15 +74,13 @@ rd_kafka_topic_t* worker_producer::topic(std::string_view name) {
 }
 
 rd_kafka_resp_err_t worker_producer::produce(std::string_view topic_name, char* payload,
-                                             size_t length, void* opaque,
-                                             payload_ownership ownership) {
+                                             size_t length, void* opaque) {
     rd_kafka_topic_t* rkt = topic(topic_name);
     if (!rkt) {
         return rd_kafka_last_error();
     }
-    const int flags = ownership == payload_ownership::take ? RD_KAFKA_MSG_F_FREE : 0;
-    if (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, flags, payload, length, nullptr, 0, opaque) !=
-        0) {
+    // No RD_KAFKA_MSG_F_FREE: the caller frees the payload on the delivery report.
+    if (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, 0, payload, length, nullptr, 0, opaque) != 0) {
         return rd_kafka_last_error();
     }
     return RD_KAFKA_RESP_ERR_NO_ERROR;

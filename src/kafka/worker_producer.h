@@ -10,7 +10,6 @@
 // Threading: everything but the constructor runs on the owning worker thread.
 
 #include <chrono>
-#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -22,8 +21,6 @@
 #include "kafka/client.h"
 
 namespace obsrv::kafka {
-
-enum class payload_ownership : uint8_t { take, borrow };
 
 class worker_producer {
   public:
@@ -46,12 +43,10 @@ class worker_producer {
     /// wakeup is lost.
     void poll();
 
-    /// Enqueues one message without a key. With `take`, on success librdkafka owns `payload`
-    /// (malloc'd; freed after delivery); with `borrow` the caller keeps it valid until the
-    /// delivery report and frees it then. On failure the caller still owns it; QUEUE_FULL means
-    /// back off.
-    rd_kafka_resp_err_t produce(std::string_view topic, char* payload, size_t length, void* opaque,
-                                payload_ownership ownership = payload_ownership::take);
+    /// Enqueues one message without a key. The caller keeps `payload` valid until the
+    /// delivery report and frees it then (a message may live in a buffer the caller reuses, not
+    /// only in its own allocation). QUEUE_FULL means back off.
+    rd_kafka_resp_err_t produce(std::string_view topic, char* payload, size_t length, void* opaque);
 
     /// Messages not yet acknowledged by the brokers.
     int queue_length() const { return rd_kafka_outq_len(_client.get()); }

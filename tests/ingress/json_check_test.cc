@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <random>
+#include <regex>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -152,6 +153,70 @@ TEST_F(json_check_test, refuses_invalid_documents) {
         EXPECT_FALSE(check(text, ' ')) << text << " (padding of spaces)";
         EXPECT_NE(dom_error(text), simdjson::SUCCESS) << text << ": the DOM disagrees";
     }
+}
+
+// Numbers are read from a 16-byte window (a digit mask) and longer ones byte by byte: every
+// rule at every length around the window's edge, against the grammar as a regular expression,
+// where a number ends the text and where a delimiter follows it, with padding of digits (a
+// number reaching the text's end must not run into them) and of anything.
+TEST_F(json_check_test, numbers_follow_the_grammar_at_every_length) {
+    const std::regex grammar(R"(-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?)");
+    std::mt19937_64 rng(16);
+    const auto digits = [&](std::size_t n) {
+        std::string s;
+        for (std::size_t k = 0; k < n; ++k) {
+            s += static_cast<char>('0' + rng() % 10);
+        }
+        return s;
+    };
+    const std::string_view mutations = "0123456789-+.eE";
+    std::size_t valid = 0, invalid = 0, long_valid = 0;
+    for (int round = 0; round < 40000; ++round) {
+        // A number by the grammar, of 1 to ~30 bytes, then half of them edited once.
+        std::string n = rng() % 3 == 0 ? "-" : "";
+        n += rng() % 5 == 0
+                 ? "0"
+                 : std::string(1, static_cast<char>('1' + rng() % 9)) + digits(rng() % 18);
+        if (rng() % 2 == 0) {
+            n += "." + digits(1 + rng() % 8);
+        }
+        if (rng() % 3 == 0) {
+            n += rng() % 2 == 0 ? "e" : "E";
+            const char* signs[] = {"", "+", "-"};
+            n += signs[rng() % 3];
+            n += digits(1 + rng() % 4);
+        }
+        if (rng() % 2 == 0) {
+            const std::size_t at = rng() % n.size();
+            const char c = mutations[rng() % mutations.size()];
+            switch (rng() % 3) {
+                case 0:
+                    n[at] = c;
+                    break;
+                case 1:
+                    n.insert(n.begin() + static_cast<std::ptrdiff_t>(at), c);
+                    break;
+                default:
+                    n.erase(at, 1);
+                    break;
+            }
+        }
+        if (n.empty()) {
+            continue;
+        }
+        const bool expected = std::regex_match(n, grammar);
+        (expected ? valid : invalid) += 1;
+        long_valid += expected && n.size() >= 16 ? 1 : 0;
+        ASSERT_EQ(check(n, '7'), expected) << n;
+        ASSERT_EQ(check(n, static_cast<char>(rng())), expected) << n;
+        ASSERT_EQ(check("[" + n + "]", '7'), expected) << n;
+        ASSERT_EQ(check("[" + n + " ,0]"), expected) << n;
+        ASSERT_EQ(check(R"({"k":)" + n + "}"), expected) << n;
+        ASSERT_EQ(check(R"({"k":)" + n + "\n}"), expected) << n;
+    }
+    EXPECT_GT(valid, 15000u);
+    EXPECT_GT(invalid, 4000u);
+    EXPECT_GT(long_valid, 2000u);
 }
 
 TEST_F(json_check_test, nesting_is_limited_like_the_dom) {

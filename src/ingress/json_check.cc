@@ -88,12 +88,11 @@ std::uint32_t digit_bits16(const std::uint8_t* p) noexcept {
 
 // The same syntax as valid_number_bytewise, from a mask of the digits among the first 16
 // bytes: each run of digits is one count of trailing zeros instead of a loop with a branch per
-// digit, which mispredicts at every number's end. With the bytewise loop, numbers were a third
-// of the walk on telemetry events (an epoch-millisecond timestamp, a decimal and two small
-// integers per event); this takes ~40% of that (tests/ingress/json_check_test, perf/ingest_bench
-// BM_Check). Numbers that reach the 16th byte (longer than most timestamps and decimals) take
-// the bytewise path. Bytes from `end` on are simdjson's padding (readable, any value) and
-// count as the end of the text.
+// digit, which mispredicts at every number's end. On telemetry events (an epoch-millisecond
+// timestamp, a decimal and two small integers each) the bytewise loop was a third of the walk,
+// ~42 of 132 ns per event; this takes ~15 (docs/PERFORMANCE.md). Numbers that reach the 16th
+// byte (longer than most timestamps and decimals) take the bytewise path. Bytes from `end` on
+// are simdjson's padding (readable, any value) and count as the end of the text.
 bool valid_number(const std::uint8_t* p, const std::uint8_t* end) noexcept {
     constexpr std::uint32_t window = 16;
     const auto limit = static_cast<std::uint32_t>(std::min<std::ptrdiff_t>(end - p, window));

@@ -7,6 +7,8 @@
 #include <emmintrin.h>
 #endif
 
+#include "common/hex.h"
+
 namespace obsrv::json_text {
 
 namespace {
@@ -345,26 +347,13 @@ bool member_cursor::next(member_span& m) noexcept {
 
 namespace {
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 bool read_hex4(std::string_view s, std::size_t i, std::uint32_t& v) {
     if (i + 4 > s.size()) {
         return false;
     }
     v = 0;
     for (std::size_t k = 0; k < 4; ++k) {
-        const int h = hex_value(s[i + k]);
+        const int h = hex_digit_value(s[i + k]);
         if (h < 0) {
             return false;
         }

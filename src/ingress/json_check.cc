@@ -9,6 +9,8 @@
 #include <emmintrin.h>
 #endif
 
+#include "common/hex.h"
+
 namespace obsrv::ingress {
 namespace {
 
@@ -27,17 +29,10 @@ bool is_digit(std::uint8_t c) noexcept {
     return c >= '0' && c <= '9';
 }
 
-int hex_value(std::uint8_t c) noexcept {
-    if (is_digit(c)) {
-        return c - '0';
-    }
-    c |= 0x20;
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 // Four hex digits, or -1.
 int hex4(const std::uint8_t* p) noexcept {
-    const int a = hex_value(p[0]), b = hex_value(p[1]), c = hex_value(p[2]), d = hex_value(p[3]);
+    const auto hex = [](std::uint8_t c) { return hex_digit_value(static_cast<char>(c)); };
+    const int a = hex(p[0]), b = hex(p[1]), c = hex(p[2]), d = hex(p[3]);
     return (a | b | c | d) < 0 ? -1 : (a << 12) | (b << 8) | (c << 4) | d;
 }
 

@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <utility>
 
+#include "common/hex.h"
+
 namespace obsrv::schema::detail {
 
 namespace {
@@ -11,19 +13,6 @@ namespace {
 constexpr std::string_view k_space_body =
     "\\t\\n\\v\\f\\r \\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}"
     "\\x{205f}\\x{3000}\\x{feff}";
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
 
 bool is_ascii_letter(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -192,7 +181,7 @@ class translator {
             std::size_t j = _i + 2;
             std::uint32_t cp = 0;
             for (; j < _p.size() && _p[j] != '}'; ++j) {
-                const int h = hex_value(_p[j]);
+                const int h = hex_digit_value(_p[j]);
                 if (h < 0 || cp > 0x10FFFF) {
                     return make_error("invalid \\u{{...}} escape");
                 }
@@ -210,7 +199,7 @@ class translator {
             }
             int v = 0;
             for (std::size_t k = at; k < at + 4; ++k) {
-                const int h = hex_value(_p[k]);
+                const int h = hex_digit_value(_p[k]);
                 if (h < 0) {
                     return -1;
                 }
@@ -326,10 +315,11 @@ class translator {
                 return {};
             }
             case 'x':
-                if (_i + 3 < _p.size() && hex_value(_p[_i + 2]) >= 0 &&
-                    hex_value(_p[_i + 3]) >= 0) {
-                    append_code_point(_out, static_cast<std::uint32_t>(hex_value(_p[_i + 2]) * 16 +
-                                                                       hex_value(_p[_i + 3])));
+                if (_i + 3 < _p.size() && hex_digit_value(_p[_i + 2]) >= 0 &&
+                    hex_digit_value(_p[_i + 3]) >= 0) {
+                    append_code_point(_out,
+                                      static_cast<std::uint32_t>(hex_digit_value(_p[_i + 2]) * 16 +
+                                                                 hex_digit_value(_p[_i + 3])));
                     _i += 4;
                     return {};
                 }

@@ -6,6 +6,7 @@
 
 #include "common/log.h"
 #include "ingress/ingest_message.h"
+#include "ingress/route_param.h"
 #include "ingress/server_worker.h"
 
 namespace obsrv::ingress {
@@ -14,42 +15,6 @@ namespace {
 constexpr std::string_view k_v2_prefix = "/v2/data/in/";
 constexpr std::string_view k_v1_prefix = "/data/v1/in/";
 constexpr std::string_view k_json = "application/json";
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
-/// Express decodes route parameters with decodeURIComponent; a malformed
-/// escape is an error (400 there too).
-bool percent_decode(std::string_view in, std::string& out) {
-    out.clear();
-    for (size_t i = 0; i < in.size(); ++i) {
-        if (in[i] != '%') {
-            out.push_back(in[i]);
-            continue;
-        }
-        if (i + 2 >= in.size()) {
-            return false;
-        }
-        int hi = hex_value(in[i + 1]);
-        int lo = hex_value(in[i + 2]);
-        if (hi < 0 || lo < 0) {
-            return false;
-        }
-        out.push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-    }
-    return true;
-}
 
 std::string_view trim(std::string_view s) {
     // String.prototype.trim: whitespace and line terminators.
@@ -223,10 +188,10 @@ std::string_view gateway_handler::admission(size_t body_bytes) {
 handled gateway_handler::ingest_v2(const request& req, std::string_view raw_key, response& out) {
     int64_t now_ms = id_source::now_ms();
     _ctx.metrics.body_bytes.inc(req.body.size());
-    if (!percent_decode(raw_key, _key_buffer)) {
+    if (!decode_route_param(raw_key, _key_buffer)) {
         out.status = static_cast<uint16_t>(render_invalid_input(
             out.body, meta(response_msgid::none(), now_ms),
-            "Failed to decode param: the dataset id in the path is not valid percent-encoding"));
+            "Failed to decode param: the dataset id in the path is not percent-encoded UTF-8"));
         return handled::now;
     }
     std::string_view key = trim(_key_buffer);
@@ -330,9 +295,9 @@ handled gateway_handler::ingest_v1(const request& req, std::string_view raw_key,
         out.status = static_cast<uint16_t>(render_v1_invalid_body(out.body, now_ms, lr.error));
         return handled::now;
     }
-    if (!percent_decode(raw_key, _key_buffer)) {
+    if (!decode_route_param(raw_key, _key_buffer)) {
         out.status = static_cast<uint16_t>(render_v1_invalid_body(
-            out.body, now_ms, "Failed to decode param: not valid percent-encoding"));
+            out.body, now_ms, "Failed to decode param: not percent-encoded UTF-8"));
         return handled::now;
     }
     std::string_view key = trim(_key_buffer);

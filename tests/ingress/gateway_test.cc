@@ -231,6 +231,12 @@ INSTANTIATE_TEST_SUITE_P(
                      "DATASET_NOT_FOUND", "Dataset with id/alias name 'nosuch' not found"},
         refusal_case{"dataset_not_live", http_post("/v2/data/in/retired", v2_body("m", "[]")), 404,
                      "DATASET_NOT_FOUND", "Retired"},
+        refusal_case{"dataset_id_malformed_escape",
+                     http_post("/v2/data/in/tele%zzmetry", v2_body("m", "[]")), 400,
+                     "DATA_INGESTION_INVALID_INPUT", "Failed to decode param"},
+        refusal_case{"dataset_id_escapes_not_utf8",
+                     http_post("/v2/data/in/tele%FFmetry", v2_body("m", "[]")), 400,
+                     "DATA_INGESTION_INVALID_INPUT", "Failed to decode param"},
         refusal_case{"body_too_large", http_post("/v2/data/in/telemetry", std::string(5000, ' ')),
                      413, "DATA_INGESTION_PAYLOAD_TOO_LARGE", ""},
         refusal_case{"headers_too_large",
@@ -575,6 +581,24 @@ TEST_F(gateway_test, legacy_v1_route_writes_the_v1_message) {
     EXPECT_THAT(m, HasSubstr(R"("mid":")"));
     EXPECT_THAT(m, HasSubstr(R"("syncts":)"));
     EXPECT_THAT(m, HasSubstr(R"("processingStartTime":)"));
+}
+
+TEST_F(gateway_test, escaped_dataset_ids_are_decoded_before_the_lookup_on_both_routes) {
+    start();
+    auto v2 = request(http_post("/v2/data/in/tele%6Detry", v2_body("esc", "[]")));
+    ASSERT_TRUE(v2);
+    EXPECT_EQ(v2->status, 200) << v2->body;
+    auto v1 = request(
+        http_post("/data/v1/in/%74elemetry", R"({"data":{"id":"b2","events":[{"mid":"l2"}]}})"));
+    ASSERT_TRUE(v1);
+    EXPECT_EQ(v1->status, 200) << v1->body;
+    EXPECT_EQ(ingest_messages(2).size(), 2u);
+    // Bytes that are not UTF-8 would reach the error body; Express answers 400 for them.
+    auto bad =
+        request(http_post("/data/v1/in/%C0%80", R"({"data":{"id":"b3","events":[{"mid":"l3"}]}})"));
+    ASSERT_TRUE(bad);
+    EXPECT_EQ(bad->status, 400) << bad->body;
+    EXPECT_THAT(field(bad->body, {"params", "errmsg"}), HasSubstr("Failed to decode param"));
 }
 
 TEST_F(gateway_test, health_ready_and_metrics_on_the_gateway_port) {

@@ -23,6 +23,41 @@ struct escape_table {
 };
 constexpr escape_table k_escape{};
 
+// One byte JSON.stringify escapes (k_escape), as its escape sequence.
+char* write_escape(char* out, unsigned char c) noexcept {
+    *out++ = '\\';
+    switch (c) {
+        case '"':
+            *out++ = '"';
+            break;
+        case '\\':
+            *out++ = '\\';
+            break;
+        case '\b':
+            *out++ = 'b';
+            break;
+        case '\f':
+            *out++ = 'f';
+            break;
+        case '\n':
+            *out++ = 'n';
+            break;
+        case '\r':
+            *out++ = 'r';
+            break;
+        case '\t':
+            *out++ = 't';
+            break;
+        default:
+            *out++ = 'u';
+            *out++ = '0';
+            *out++ = '0';
+            *out++ = k_hex[c >> 4];
+            *out++ = k_hex[c & 0xf];
+    }
+    return out;
+}
+
 void append_uint(std::string& out, std::uint64_t v) {
     char buf[20];
     char* end = buf + sizeof(buf);
@@ -104,36 +139,23 @@ char* write_json_string(char* out, std::string_view text) noexcept {
         if (p == end) {
             break;
         }
-        const unsigned char c = *p++;
-        *out++ = '\\';
-        switch (c) {
-            case '"':
-                *out++ = '"';
-                break;
-            case '\\':
-                *out++ = '\\';
-                break;
-            case '\b':
-                *out++ = 'b';
-                break;
-            case '\f':
-                *out++ = 'f';
-                break;
-            case '\n':
-                *out++ = 'n';
-                break;
-            case '\r':
-                *out++ = 'r';
-                break;
-            case '\t':
-                *out++ = 't';
-                break;
-            default:
-                *out++ = 'u';
-                *out++ = '0';
-                *out++ = '0';
-                *out++ = k_hex[c >> 4];
-                *out++ = k_hex[c & 0xf];
+        out = write_escape(out, *p++);
+    }
+    *out++ = '"';
+    return out;
+}
+
+char* write_json_latin1_string(char* out, std::string_view latin1) noexcept {
+    *out++ = '"';
+    for (const char byte : latin1) {
+        const auto c = static_cast<unsigned char>(byte);
+        if (c >= 0x80) {  // U+0080..U+00FF: two bytes of UTF-8
+            *out++ = static_cast<char>(0xC0 | (c >> 6));
+            *out++ = static_cast<char>(0x80 | (c & 0x3F));
+        } else if (k_escape.needs[c] != 0) {
+            out = write_escape(out, c);
+        } else {
+            *out++ = byte;
         }
     }
     *out++ = '"';

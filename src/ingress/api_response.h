@@ -156,6 +156,10 @@ constexpr std::size_t json_string_bound(std::size_t n) noexcept {
 /// Writes `text` quoted and escaped exactly like JSON.stringify (", \\, \b \f \n \r \t, other
 /// controls as \u00xx; UTF-8 passes through). Returns the end of what was written.
 char* write_json_string(char* out, std::string_view text) noexcept;
+/// The same for text whose bytes are Latin-1 characters, as Node decodes HTTP header values:
+/// bytes from 0x80 up become two bytes of UTF-8 ("\xE9" is written as "é"), so the output is
+/// UTF-8 whatever the header held. Same bound (json_string_bound).
+char* write_json_latin1_string(char* out, std::string_view latin1) noexcept;
 void append_json_string(std::string& out, std::string_view text);
 }  // namespace detail
 

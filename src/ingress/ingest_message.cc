@@ -320,7 +320,7 @@ char* put_header_member(char* out, std::string_view key,
     *out++ = ',';
     out = detail::write_json_string(out, key);
     *out++ = ':';
-    return detail::write_json_string(out, *header);
+    return detail::write_json_latin1_string(out, *header);
 }
 
 std::size_t build_legacy_rebuilt(const legacy_request& req, const legacy_message_params& params,
@@ -382,7 +382,7 @@ std::size_t build_legacy_rebuilt(const legacy_request& req, const legacy_message
                 out = detail::write_json_string(out, params.dataset_id);
                 break;
             case v1_value::header:
-                out = detail::write_json_string(out, e.header);
+                out = detail::write_json_latin1_string(out, e.header);
                 break;
             case v1_value::mid:
                 out = detail::write_json_string(out, params.generated_mid);

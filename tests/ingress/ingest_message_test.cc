@@ -234,6 +234,14 @@ TEST(LegacyMessageTest, Splice) {
               R"({"mid":"own","events":[{"x":1}],"id":"b1","dataset":"d1","did":"dev",)"
               R"("pid":"app\"1","syncts":1711966306164,"obsrv_meta":)" +
                   std::string(k_v1_meta) + "}");
+    // Header values are Latin-1 (as Node reads them): the message stays UTF-8 whatever they hold.
+    params.device_id = "d\xff";
+    params.app_id = "\xc3\xa9";
+    EXPECT_EQ(
+        b.v1(R"({"data":{"mid":"own"}})", params),
+        "{\"mid\":\"own\",\"dataset\":\"d1\",\"did\":\"d\xc3\xbf\",\"pid\":\"\xc3\x83\xc2\xa9\","
+        "\"syncts\":1711966306164,\"obsrv_meta\":" +
+            std::string(k_v1_meta) + "}");
 }
 
 TEST(LegacyMessageTest, CollisionsKeepPositionAndTakeNewValue) {
@@ -251,6 +259,10 @@ TEST(LegacyMessageTest, CollisionsKeepPositionAndTakeNewValue) {
     params.channel_id = "ch";
     EXPECT_EQ(b.v1(R"({"data":{"channel":"x","mid":0,"event":{}}})", params),
               R"({"channel":"ch","mid":")" + std::string(k_mid) +
+                  R"(","event":{},"dataset":"d1","syncts":1711966306164,)" + tail + "}");
+    params.channel_id = "\xe9";  // Latin-1, as Node reads header values
+    EXPECT_EQ(b.v1(R"({"data":{"channel":"x","mid":0,"event":{}}})", params),
+              "{\"channel\":\"\xc3\xa9\",\"mid\":\"" + std::string(k_mid) +
                   R"(","event":{},"dataset":"d1","syncts":1711966306164,)" + tail + "}");
     // Duplicates: first position, last value; integer-like keys first; escaped keys re-escaped.
     EXPECT_EQ(b.v1(R"({"data":{"b":1,"a":2,"b":{"x" : 3},"10":"t","2":"s","\u0065vent":{}}})",
@@ -305,9 +317,11 @@ for (const c of cases) {
     }
   } else {
     const message = { ...body.data, dataset: c.dataset };
-    message.did = c.did === null ? undefined : c.did;
-    message.channel = c.channel === null ? undefined : c.channel;
-    message.pid = c.pid === null ? undefined : c.pid;
+    // Node hands header values over as Latin-1 strings (one character per byte).
+    const header = v => v === null ? undefined : Buffer.from(v).toString('latin1');
+    message.did = header(c.did);
+    message.channel = header(c.channel);
+    message.pid = header(c.pid);
     if (!message.mid) message.mid = c.mid;
     message.syncts = c.syncts;
     message.obsrv_meta = { syncts: c.syncts, processingStartTime: c.syncts, flags: {},
@@ -354,6 +368,10 @@ TEST(NodeReferenceTest, BytesEqualJavaScript) {
         {true, R"({"data":{"did":"d","channel":"c","pid":"p","event":{},"mid":0}})", "", "", "D",
          std::nullopt, "P"},
         {true, R"({"data":{"b":1,"a":2,"b":3,"10":"t","2":"s","\u0065vent":{},"mid":null}})"},
+        // Header bytes that are not ASCII, not UTF-8, quotes and backslashes; an empty value.
+        {true, R"({"data":{"event":{}}})", "", "", "d\xff\"q\\z", "", "\xc3\xa9t\xc3\xa9"},
+        {true, R"({"data":{"did":"x","b":1,"b":2}})", "", "", "\x80\xa0\x7f\x01", std::nullopt,
+         std::nullopt},
         {true, R"({"data":{ }})"},
     };
 
@@ -375,8 +393,13 @@ TEST(NodeReferenceTest, BytesEqualJavaScript) {
         for (const auto& [key, value] :
              {std::pair{"did", c.did}, std::pair{"channel", c.channel}, std::pair{"pid", c.pid}}) {
             json += ",\"" + std::string(key) + "\":";
-            if (value) {
-                detail::append_json_string(json, *value);
+            if (value) {  // the header's bytes
+                json += "[";
+                for (std::size_t k = 0; k < value->size(); ++k) {
+                    json += k == 0 ? "" : ",";
+                    json += std::to_string(static_cast<unsigned char>((*value)[k]));
+                }
+                json += "]";
             } else {
                 json += "null";
             }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <thread>
 
 #include <gmock/gmock.h>
@@ -599,6 +600,62 @@ TEST_F(gateway_test, escaped_dataset_ids_are_decoded_before_the_lookup_on_both_r
     ASSERT_TRUE(bad);
     EXPECT_EQ(bad->status, 400) << bad->body;
     EXPECT_THAT(field(bad->body, {"params", "errmsg"}), HasSubstr("Failed to decode param"));
+}
+
+// Whatever a client sends, every answer is an Obsrv body that is JSON text (UTF-8 included) and
+// every message written to Kafka is too: generated requests mixing hostile bytes into the dataset
+// id (escapes that are not UTF-8, raw bytes, quotes, NUL), the identity headers v1 copies into its
+// message (bytes that are not UTF-8, quotes, backslashes) and the data.
+TEST_F(gateway_test, every_answer_and_every_message_is_json_text_whatever_the_request) {
+    start();
+    const auto is_json_text = [](std::string_view text) {
+        simdjson::dom::parser parser;
+        simdjson::dom::element root;
+        return parser.parse(simdjson::padded_string(text)).get(root) == simdjson::SUCCESS;
+    };
+    const std::vector<std::string> ids = {"telemetry",   "sunbird-telemetry",
+                                          "tele%6Detry", "%FF",
+                                          "%C3%A9",      "%E2%82",
+                                          "%ED%A0%80",   "%zz",
+                                          "\xff",        "é",
+                                          "a%22b",       "%0A",
+                                          "%5C",         "%00",
+                                          "nosuch",      "retired"};
+    const std::vector<std::string> header_values = {
+        "dev", "d\xff", "\xc3\xa9t\xc3\xa9", "q\"\\", "\x7f\x80", "\xc0\x80", ""};
+    const std::vector<std::string> data = {
+        R"([{"mid":"e1","x":1}])", R"({"mid":"e2"})",       "[]", "[{\"s\":\"\xc3\xa9\"}]",
+        "[{\"s\":\"\xff\"}]",      "[{\"s\":\"\\ud800\"}]", "[1", R"({"a":"\u00e9\"\\"})"};
+    std::mt19937 rng(20261208);
+    const auto pick = [&rng](const std::vector<std::string>& options) -> const std::string& {
+        return options[rng() % options.size()];
+    };
+    size_t accepted = 0;
+    for (int i = 0; i < 300; ++i) {
+        const bool v1 = rng() % 3 == 0;
+        const std::string path = (v1 ? "/data/v1/in/" : "/v2/data/in/") + pick(ids);
+        const std::string body =
+            v1 ? fmt::format(R"({{"data":{{"id":"b{}","events":{}}}}})", i, pick(data))
+               : v2_body(fmt::format("m{}", i), pick(data));
+        std::string headers;
+        for (const char* name : {"X-Device-Id", "X-Channel-Id", "X-App-Id"}) {
+            if (rng() % 2 == 0) {
+                headers += fmt::format("{}: {}\r\n", name, pick(header_values));
+            }
+        }
+        auto r = request(http_post(path, body, headers));
+        ASSERT_TRUE(r) << "request " << i << " to " << path;
+        EXPECT_TRUE(is_json_text(r->body)) << "request " << i << " to " << path << ": " << r->body;
+        accepted += r->status == 200 ? 1 : 0;
+    }
+    // Every route and most refusals were reached (not one early error for everything).
+    EXPECT_GT(accepted, 10u);
+    EXPECT_LT(accepted, 270u);
+    const auto messages = ingest_messages(accepted);
+    EXPECT_EQ(messages.size(), accepted);
+    for (const auto& m : messages) {
+        EXPECT_TRUE(is_json_text(m)) << m;
+    }
 }
 
 TEST_F(gateway_test, health_ready_and_metrics_on_the_gateway_port) {

@@ -4,6 +4,7 @@
 
 #include "common/json_text.h"
 #include "common/json_writer.h"
+#include "common/utf8.h"
 #include "pipeline/envelope.h"
 
 namespace obsrv::pipeline {
@@ -215,7 +216,7 @@ void extractor::process(const input_message& in, const dataset_catalog& catalog,
     top.clear(&_batch_elements);
     if (!parsed || !scan_top_level(text, batch_key, top)) {
         std::string member = "\"invalid_json\":";
-        append_json_string(member, text);
+        append_json_string(member, replace_invalid_utf8(text));  // as Java decodes it
         top_level invalid;
         invalid.members_without_meta_and_event.push_back(member);
         obsrv_meta meta = default_obsrv_meta(in.timestamp_ms, ctx.now_ms);

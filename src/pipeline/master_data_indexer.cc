@@ -6,6 +6,7 @@
 #include "common/json_text.h"
 #include "common/json_writer.h"
 #include "common/log.h"
+#include "common/utf8.h"
 #include "pipeline/envelope.h"
 #include "pipeline/event_validator.h"
 #include "pipeline/extractor.h"
@@ -97,7 +98,7 @@ void master_data_indexer::fail_unparsable(const input_message& in) {
     meta.mark_failed(producer::validator, errors::missing_dataset_id.code,
                      std::string(errors::missing_dataset_id.message), _ctx.now_ms);
     std::string member = "\"invalid_json\":";
-    append_json_string(member, in.value);
+    append_json_string(member, replace_invalid_utf8(in.value));  // as Java decodes it
     const std::string_view members[] = {member};
     std::string payload;
     write_failed_message(payload, members, {}, meta);

@@ -205,6 +205,14 @@ TEST_F(MasterDataIndexerTest, UnknownTopicsAndInvalidJsonFailAsObsrvsBaseFunctio
     auto g = parser.parse(out["masterdata.failed"][0]).value();
     EXPECT_EQ(text(g, "/obsrv_meta/error/error_code"), "ERR_EXT_1004");
     EXPECT_EQ(text(parser.parse(out["system.events"][0]).value(), "/ctx/dataset"), "ALL");
+
+    // Bytes that are not UTF-8 become U+FFFD, as Java decodes them: still JSON text.
+    out = index("vehicles", "not \xc0json\xed\xa0\x80");
+    ASSERT_EQ(out["masterdata.failed"].size(), 1u);
+    simdjson::dom::element h;
+    ASSERT_EQ(parser.parse(out["masterdata.failed"][0]).get(h), simdjson::SUCCESS)
+        << out["masterdata.failed"][0];
+    EXPECT_EQ(text(h, "/invalid_json"), "not \xef\xbf\xbdjson\xef\xbf\xbd");
 }
 
 TEST(MasterDataCatalogTest, MasterTopicsAreTheLiveMastersRouterTopics) {

@@ -322,6 +322,13 @@ TEST_F(PipelineProcessorTest, ExtractorErrorCodes) {
     int64_t syncts = 0;
     ASSERT_EQ(f.at_pointer("/obsrv_meta/syncts").get(syncts), simdjson::SUCCESS);
     EXPECT_EQ(syncts, 1700000000000);  // the Kafka record timestamp
+    // Bytes that are not UTF-8 are replaced as Java's String decoder does (one U+FFFD per
+    // broken sequence), so the failed message is still JSON text.
+    out = run("{\"a\":\"\xff\xe2\x82\"}\xc3");
+    ASSERT_EQ(out["failed"].size(), 1u);
+    ASSERT_EQ(parser.parse(out["failed"][0]).get(f), simdjson::SUCCESS) << out["failed"][0];
+    EXPECT_EQ(text(f, "/invalid_json"), "{\"a\":\"\xef\xbf\xbd\xef\xbf\xbd\"}\xef\xbf\xbd");
+    EXPECT_EQ(text(f, "/obsrv_meta/error/error_code"), "ERR_EXT_1018");
 }
 
 TEST_F(PipelineProcessorTest, OversizedEventFailsWithErrExt1003) {

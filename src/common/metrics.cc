@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "common/assert.h"
+#include "common/utf8.h"
 
 namespace obsrv::metrics {
 
@@ -211,64 +212,19 @@ void append_le(std::string& out, double v) {
     }
 }
 
-// Length of the valid UTF-8 sequence starting at s[i], or 0 if it is not one (overlong forms,
-// surrogates and code points above U+10FFFF included).
-std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
-    const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
-    const unsigned char c = b(0);
-    std::size_t len = 0;
-    unsigned char lo = 0x80;
-    unsigned char hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        lo = c == 0xE0 ? 0xA0 : 0x80;
-        hi = c == 0xED ? 0x9F : 0xBF;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        lo = c == 0xF0 ? 0x90 : 0x80;
-        hi = c == 0xF4 ? 0x8F : 0xBF;
-    } else {
-        return 0;
-    }
-    if (i + len > s.size() || b(1) < lo || b(1) > hi) {
-        return 0;
-    }
-    for (std::size_t k = 2; k < len; ++k) {
-        if (b(k) < 0x80 || b(k) > 0xBF) {
-            return 0;
-        }
-    }
-    return len;
-}
-
 // 0.0.4 escaping: backslash and newline always, double quote inside label values. Invalid UTF-8
 // (label values come from data, e.g. topic names) becomes U+FFFD: Prometheus rejects the whole
 // scrape on one bad byte.
-void append_escaped(std::string& out, std::string_view s, bool quote) {
-    for (std::size_t i = 0; i < s.size();) {
-        const char c = s[i];
-        if (static_cast<unsigned char>(c) < 0x80) {
-            if (c == '\\') {
-                out += "\\\\";
-            } else if (c == '\n') {
-                out += "\\n";
-            } else if (c == '"' && quote) {
-                out += "\\\"";
-            } else {
-                out += c;
-            }
-            ++i;
-            continue;
-        }
-        const std::size_t len = utf8_sequence_length(s, i);
-        if (len == 0) {
-            out += "\xEF\xBF\xBD";
-            ++i;
+void append_escaped(std::string& out, std::string_view raw, bool quote) {
+    for (const char c : replace_invalid_utf8(raw)) {
+        if (c == '\\') {
+            out += "\\\\";
+        } else if (c == '\n') {
+            out += "\\n";
+        } else if (c == '"' && quote) {
+            out += "\\\"";
         } else {
-            out.append(s, i, len);
-            i += len;
+            out += c;
         }
     }
 }

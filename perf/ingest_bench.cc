@@ -1,6 +1,7 @@
 // Throughput of the per-request ingest work of the gateway: validating a ~40 KB body of 100
-// events (against a plain simdjson parse as the baseline), building the Kafka message, and
-// rendering the response.
+// events (against a plain simdjson parse as the baseline), building the Kafka message,
+// rendering the response, and decoding a body sent with Content-Encoding gzip or deflate
+// (bytes/s counts the decoded bytes).
 //
 // Bodies: /tmp/peers-work/bodies-v2/*.json from /work/shared/bench/genbody.py (override the
 // directory with OBSRV_BENCH_BODIES) when present; otherwise similar bodies generated here (CI
@@ -19,11 +20,13 @@
 #include <sstream>
 #include <string>
 #include <vector>
+#include <zlib.h>
 
 #include <benchmark/benchmark.h>
 #include <simdjson.h>
 
 #include "ingress/api_response.h"
+#include "ingress/content_coding.h"
 #include "ingress/ingest_message.h"
 #include "ingress/ingest_request.h"
 #include "ingress/json_check.h"
@@ -353,6 +356,47 @@ void BM_RenderInvalidInput(benchmark::State& state) {
     }
 }
 
+// A body compressed by zlib at its default level, as clients send it: window_bits 15 + 16 for
+// gzip, 15 for the zlib format (HTTP's deflate).
+std::string compressed(std::string_view text, int window_bits) {
+    z_stream z{};
+    deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY);
+    std::string out(deflateBound(&z, text.size()), '\0');
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+    z.avail_in = static_cast<uInt>(text.size());
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    deflate(&z, Z_FINISH);
+    out.resize(z.total_out);
+    deflateEnd(&z);
+    return out;
+}
+
+// Arg 0: gzip, 1: deflate; the array-shaped bodies.
+void BM_Decode(benchmark::State& state) {
+    const bool gzip = state.range(0) == 0;
+    const auto& list = bodies().array_bodies;
+    std::vector<std::string> encoded;
+    std::int64_t encoded_bytes = 0;
+    for (const auto& b : list) {
+        encoded.push_back(compressed(b.view(), gzip ? 15 + 16 : 15));
+        encoded_bytes += static_cast<std::int64_t>(encoded.back().size());
+    }
+    body_decoder decoder(k_max_body);
+    std::size_t i = 0;
+    over_bodies(state, list, [&](const body&) {
+        // over_bodies counts list[i]'s decoded size; encoded[i] is that body compressed.
+        return decoder.decode(gzip ? content_coding::gzip : content_coding::deflate,
+                              encoded[i++ % encoded.size()]) == body_decode_status::ok;
+    });
+    std::int64_t decoded_bytes = 0;
+    for (const auto& b : list) {
+        decoded_bytes += static_cast<std::int64_t>(b.size);
+    }
+    state.counters["ratio"] =
+        static_cast<double>(decoded_bytes) / static_cast<double>(encoded_bytes);
+}
+
 BENCHMARK(BM_ParseBaseline)->Arg(0)->Arg(1);
 BENCHMARK(BM_Check)->Arg(0)->Arg(1);
 BENCHMARK(BM_Validate)->Arg(0)->Arg(1)->Arg(2);
@@ -361,5 +405,6 @@ BENCHMARK(BM_Build)->Arg(0)->Arg(1);
 BENCHMARK(BM_ValidateAndBuild)->Arg(0)->Arg(1);
 BENCHMARK(BM_RenderSuccess);
 BENCHMARK(BM_RenderInvalidInput);
+BENCHMARK(BM_Decode)->Arg(0)->Arg(1);
 
 }  // namespace

@@ -13,6 +13,8 @@ packages=(
   librdkafka-dev liburing-dev libsimdjson-dev libxxhash-dev libmimalloc-dev
   libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev libre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev libhiredis-dev libabsl-dev libssl-dev
+  # Content-Encoding gzip/deflate request bodies
+  libdeflate-dev zlib1g-dev
   # PostgreSQL client (datasets.source=postgres)
   libpq-dev
   # time zone database read by abseil (indexTS dataset_tz)

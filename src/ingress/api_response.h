@@ -34,6 +34,9 @@
 //   413 REQUEST_ENTITY_TOO_LARGE DATA_INGESTION_PAYLOAD_TOO_LARGE
 //                                                  "Request body exceeds the limit of N bytes"
 //                                                  gateway
+//   415 UNSUPPORTED_MEDIA_TYPE DATA_INGESTION_UNSUPPORTED_ENCODING
+//                                                  body-parser's 'unsupported content encoding
+//                                                  "<value>"'                       gateway
 //   431 REQUEST_HEADER_FIELDS_TOO_LARGE REQUEST_HEADERS_TOO_LARGE
 //                                                  "Request headers exceed the limit of N bytes"
 //                                                  gateway
@@ -95,6 +98,8 @@ inline constexpr error_spec k_method_not_allowed{405, "METHOD_NOT_ALLOWED", "MET
 inline constexpr error_spec k_request_timeout{408, "REQUEST_TIMEOUT", "REQUEST_TIMEOUT"};
 inline constexpr error_spec k_payload_too_large{413, "REQUEST_ENTITY_TOO_LARGE",
                                                 "DATA_INGESTION_PAYLOAD_TOO_LARGE"};
+inline constexpr error_spec k_unsupported_encoding{415, "UNSUPPORTED_MEDIA_TYPE",
+                                                   "DATA_INGESTION_UNSUPPORTED_ENCODING"};
 inline constexpr error_spec k_headers_too_large{431, "REQUEST_HEADER_FIELDS_TOO_LARGE",
                                                 "REQUEST_HEADERS_TOO_LARGE"};
 inline constexpr error_spec k_unavailable{503, "SERVICE_UNAVAILABLE", "DATA_INGESTION_UNAVAILABLE"};

@@ -97,6 +97,7 @@ gateway_handler::gateway_handler(gateway_context& context, unsigned index)
     : _ctx(context),
       _index(index),
       _validator(context.max_body_bytes),
+      _decoder(context.max_body_bytes),
       _series(context.metrics),
       _snapshot(context.datasets.current()) {}
 
@@ -185,6 +186,69 @@ std::string_view gateway_handler::admission(size_t body_bytes) {
     return {};
 }
 
+std::optional<request> gateway_handler::decode_body(const request& req, route kind, int64_t now_ms,
+                                                    response& out) {
+    // Node joins a repeated field's values with ", " (no coding matches such a list).
+    std::string_view value;
+    std::string joined;
+    size_t fields = 0;
+    for (const auto& h : req.head.headers()) {
+        if (!ascii_iequals(h.name, "content-encoding")) {
+            continue;
+        }
+        if (fields++ == 0) {
+            value = h.value;
+            continue;
+        }
+        if (fields == 2) {
+            joined.assign(value);
+        }
+        joined.append(", ").append(h.value);
+    }
+    if (fields > 1) {
+        value = joined;
+    }
+    const content_coding coding = parse_content_coding(value);
+    if (coding == content_coding::identity) {
+        return req;
+    }
+    const bool v1 = kind == route::ingest_v1;
+    if (coding == content_coding::unsupported) {
+        const std::string message =
+            fmt::format(R"(unsupported content encoding "{}")", content_coding_for_message(value));
+        out.status = static_cast<uint16_t>(
+            v1 ? render_v1_error(out.body, now_ms, 415, "UNSUPPORTED_MEDIA_TYPE", message)
+               : render_error(out.body, meta(response_msgid::none(), now_ms),
+                              k_unsupported_encoding, message));
+        return std::nullopt;
+    }
+    const size_t index = coding == content_coding::gzip ? 0 : 1;
+    switch (_decoder.decode(coding, req.body)) {
+        case body_decode_status::ok:
+            break;
+        case body_decode_status::too_large:
+            out.status = static_cast<uint16_t>(
+                v1 ? render_v1_error(out.body, now_ms, 413, "REQUEST_ENTITY_TOO_LARGE",
+                                     fmt::format("Request body exceeds the limit of {} bytes",
+                                                 _ctx.max_body_bytes))
+                   : render_payload_too_large(out.body, meta(response_msgid::none(), now_ms),
+                                              _ctx.max_body_bytes));
+            return std::nullopt;
+        case body_decode_status::corrupt: {
+            const std::string message = fmt::format(
+                "Invalid {} body: {}", index == 0 ? "gzip" : "deflate", _decoder.error());
+            out.status = static_cast<uint16_t>(
+                v1 ? render_v1_error(out.body, now_ms, 400, "BAD_REQUEST", message)
+                   : render_invalid_input(out.body, meta(response_msgid::none(), now_ms), message));
+            return std::nullopt;
+        }
+    }
+    _ctx.metrics.decoded_requests[index]->inc();
+    _ctx.metrics.decoded_bytes[index]->inc(_decoder.decoded().size());
+    // The decoded body lives in the decoder, not in a receive buffer: never framed in place.
+    return request{req.head, _decoder.decoded(), req.token, req.received, nullptr};
+}
+
 handled gateway_handler::ingest_v2(const request& req, std::string_view raw_key, response& out) {
     int64_t now_ms = id_source::now_ms();
     _ctx.metrics.body_bytes.inc(req.body.size());
@@ -202,6 +266,15 @@ handled gateway_handler::ingest_v2(const request& req, std::string_view raw_key,
         out.retry_after_s = _ctx.retry_after_s;
         return handled::now;
     }
+    const std::optional<request> decoded = decode_body(req, route::ingest_v2, now_ms, out);
+    if (!decoded) {
+        return handled::now;
+    }
+    return ingest_v2_decoded(*decoded, key, now_ms, out);
+}
+
+handled gateway_handler::ingest_v2_decoded(const request& req, std::string_view key, int64_t now_ms,
+                                           response& out) {
     ingest_request ir;
     if (_validator.validate(req.body, ir) != validation_status::ok) {
         out.status =
@@ -290,6 +363,15 @@ handled gateway_handler::ingest_v1(const request& req, std::string_view raw_key,
         out.retry_after_s = _ctx.retry_after_s;
         return handled::now;
     }
+    const std::optional<request> decoded = decode_body(req, route::ingest_v1, now_ms, out);
+    if (!decoded) {
+        return handled::now;
+    }
+    return ingest_v1_decoded(*decoded, raw_key, now_ms, out);
+}
+
+handled gateway_handler::ingest_v1_decoded(const request& req, std::string_view raw_key,
+                                           int64_t now_ms, response& out) {
     legacy_request lr;
     if (_validator.validate_legacy(req.body, lr) != validation_status::ok) {
         out.status = static_cast<uint16_t>(render_v1_invalid_body(out.body, now_ms, lr.error));

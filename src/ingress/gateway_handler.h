@@ -25,6 +25,7 @@
 #include "common/settings.h"
 #include "dataset/registry.h"
 #include "ingress/api_response.h"
+#include "ingress/content_coding.h"
 #include "ingress/gateway_metrics.h"
 #include "ingress/ingest_message.h"
 #include "ingress/ingest_request.h"
@@ -103,8 +104,18 @@ class gateway_handler final : public request_handler {
         message_frame frame{};
     };
 
+    /// The request as a route reads it: its body decoded when it came with a Content-Encoding
+    /// (gzip, deflate), as body-parser decodes it. nullopt when refused, with the answer in
+    /// `out`: 415 for another coding, 413 for a decoded body above gateway.max_body_bytes, 400
+    /// for corrupt data.
+    std::optional<request> decode_body(const request& req, route kind, int64_t now_ms,
+                                       response& out);
     handled ingest_v2(const request& req, std::string_view key, response& out);
+    handled ingest_v2_decoded(const request& req, std::string_view key, int64_t now_ms,
+                              response& out);
     handled ingest_v1(const request& req, std::string_view key, response& out);
+    handled ingest_v1_decoded(const request& req, std::string_view raw_key, int64_t now_ms,
+                              response& out);
     /// 503 reason, or empty when the request may go to Kafka.
     std::string_view admission(size_t body_bytes);
     /// The message framed inside the request's receive buffer, when it may be kept and the
@@ -124,6 +135,7 @@ class gateway_handler final : public request_handler {
     unsigned _index;
     std::unique_ptr<kafka::worker_producer> _producer;
     request_validator _validator;
+    body_decoder _decoder;
     id_source _ids;
     gateway_series _series;
     std::shared_ptr<const dataset::snapshot> _snapshot;

@@ -39,6 +39,17 @@ gateway_metrics::gateway_metrics(metrics::registry& r)
                              "Time from a whole request received to its response queued, by route",
                              buckets, {{"route", std::string(to_string(static_cast<route>(i)))}});
     }
+    const char* codings[] = {"gzip", "deflate"};
+    for (size_t i = 0; i < 2; ++i) {
+        decoded_requests[i] = &r.add_counter("obsrv_gateway_decoded_requests_total",
+                                             "Ingest requests whose body came with a "
+                                             "Content-Encoding and was decoded, by coding",
+                                             {{"encoding", codings[i]}});
+        decoded_bytes[i] =
+            &r.add_counter("obsrv_gateway_decoded_body_bytes_total",
+                           "Bytes of request bodies after Content-Encoding decoding, by coding",
+                           {{"encoding", codings[i]}});
+    }
 }
 
 metrics::counter& gateway_series::requests(route r, uint16_t status) {

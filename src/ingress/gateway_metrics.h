@@ -26,6 +26,9 @@ struct gateway_metrics {
     metrics::gauge& inflight_requests;
     metrics::gauge& inflight_bytes;
     metrics::histogram* latency[static_cast<size_t>(route::count)];
+    /// Bodies sent with Content-Encoding, decoded: [0] gzip, [1] deflate.
+    metrics::counter* decoded_requests[2];
+    metrics::counter* decoded_bytes[2];
 };
 
 /// One worker's view of the labelled series (not thread-safe; one per worker).

@@ -14,6 +14,7 @@
 #include <simdjson.h>
 
 #include "common/config.h"
+#include "compress.h"
 #include "kafka/embedded_cluster.h"
 #include "kafka_helpers.h"
 #include "raw_http_client.h"
@@ -457,6 +458,79 @@ TEST_F(gateway_test, chunked_body_is_ingested) {
     EXPECT_THAT(messages[0], HasSubstr(R"("msgid":"chunked","events":[{"mid":"c1"}])"));
 }
 
+// Compressed bodies, as obsrv-api's body-parser takes them: the message is the one the plain
+// body gives; unknown codings, corrupt data and bodies that inflate past the limit are refused
+// and write nothing.
+TEST_F(gateway_test, gzip_and_deflate_bodies_are_decoded_on_both_routes) {
+    start({"gateway.max_body_bytes=100000"});
+    const std::string plain = v2_body("gz-0", R"([{"mid":"z1"},{"mid":"z2"}])");
+    auto reference = request(http_post("/v2/data/in/telemetry", plain));
+    ASSERT_TRUE(reference);
+    ASSERT_EQ(reference->status, 200) << reference->body;
+    auto gz = request(
+        http_post("/v2/data/in/telemetry", testing::gzip(plain), "Content-Encoding: GZIP\r\n"));
+    ASSERT_TRUE(gz);
+    EXPECT_EQ(gz->status, 200) << gz->body;
+    EXPECT_EQ(field(gz->body, {"params", "msgid"}), "gz-0");
+    // Chunked framing around a deflate body.
+    const std::string zz = testing::zlib_format(plain);
+    auto chunked = request(fmt::format(
+        "POST /v2/data/in/telemetry HTTP/1.1\r\nHost: gw\r\nContent-Encoding: deflate\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n{:x}\r\n{}\r\n{:x}\r\n{}\r\n0\r\n\r\n",
+        10, zz.substr(0, 10), zz.size() - 10, zz.substr(10)));
+    ASSERT_TRUE(chunked);
+    EXPECT_EQ(chunked->status, 200) << chunked->body;
+    auto v1 = request(http_post("/data/v1/in/telemetry",
+                                testing::gzip(R"({"data":{"id":"b1","events":[{"mid":"l1"}]}})"),
+                                "Content-Encoding: gzip\r\n"));
+    ASSERT_TRUE(v1);
+    EXPECT_EQ(v1->status, 200) << v1->body;
+    auto messages = ingest_messages(4);
+    ASSERT_EQ(messages.size(), 4u);
+    auto without_syncts = [](std::string m) {
+        const size_t at = m.find(R"("syncts":)");
+        return at == std::string::npos ? m : m.erase(at, m.find(',', at) - at);
+    };
+    // Partitions give no order: the three v2 messages are one message, the v1 one is v1's.
+    std::sort(messages.begin(), messages.end());
+    EXPECT_THAT(messages[0], StartsWith(R"({"id":"b1","events":[{"mid":"l1"}],"dataset":)"));
+    EXPECT_THAT(messages[1], HasSubstr(R"("msgid":"gz-0","events":[{"mid":"z1"},{"mid":"z2"}])"));
+    EXPECT_EQ(without_syncts(messages[2]), without_syncts(messages[1]));
+    EXPECT_EQ(without_syncts(messages[3]), without_syncts(messages[1]));
+
+    auto br = request(http_post("/v2/data/in/telemetry", plain, "Content-Encoding: br\r\n"));
+    ASSERT_TRUE(br);
+    EXPECT_EQ(br->status, 415);
+    EXPECT_EQ(field(br->body, {"error", "code"}), "DATA_INGESTION_UNSUPPORTED_ENCODING");
+    EXPECT_EQ(field(br->body, {"error", "message"}), R"(unsupported content encoding "br")");
+    auto corrupt = request(http_post("/v2/data/in/telemetry", testing::raw_deflate(plain),
+                                     "Content-Encoding: deflate\r\n"));
+    ASSERT_TRUE(corrupt);
+    EXPECT_EQ(corrupt->status, 400);
+    EXPECT_EQ(field(corrupt->body, {"error", "message"}),
+              "Invalid deflate body: incorrect header check");
+    // ~200 bytes of gzip that would inflate to 1 MB, ten times the limit.
+    const std::string bomb =
+        testing::gzip(v2_body("bomb", "[{\"p\":\"" + std::string(1000000, 'a') + "\"}]"));
+    ASSERT_LT(bomb.size(), 100000u);
+    auto too_large =
+        request(http_post("/v2/data/in/telemetry", bomb, "Content-Encoding: gzip\r\n"));
+    ASSERT_TRUE(too_large);
+    EXPECT_EQ(too_large->status, 413);
+    EXPECT_EQ(field(too_large->body, {"error", "code"}), "DATA_INGESTION_PAYLOAD_TOO_LARGE");
+    auto v1_refused =
+        request(http_post("/data/v1/in/telemetry", "x", "Content-Encoding: x-gzip\r\n"));
+    ASSERT_TRUE(v1_refused);
+    EXPECT_EQ(v1_refused->status, 415);
+    EXPECT_EQ(field(v1_refused->body, {"params", "errmsg"}),
+              R"(unsupported content encoding "x-gzip")");
+    EXPECT_EQ(ingest_messages(5, 2s).size(), 4u);  // the refusals wrote nothing
+    const std::string rendered = _registry.render();
+    EXPECT_THAT(rendered, HasSubstr(R"(obsrv_gateway_decoded_requests_total{encoding="gzip"} 2)"));
+    EXPECT_THAT(rendered,
+                HasSubstr(R"(obsrv_gateway_decoded_requests_total{encoding="deflate"} 1)"));
+}
+
 TEST_F(gateway_test, slow_client_gets_408) {
     start({"gateway.request_timeout_ms=400"});
     raw_http_client c(_gateway->port());
@@ -605,7 +679,7 @@ TEST_F(gateway_test, escaped_dataset_ids_are_decoded_before_the_lookup_on_both_r
 // Whatever a client sends, every answer is an Obsrv body that is JSON text (UTF-8 included) and
 // every message written to Kafka is too: generated requests mixing hostile bytes into the dataset
 // id (escapes that are not UTF-8, raw bytes, quotes, NUL), the identity headers v1 copies into its
-// message (bytes that are not UTF-8, quotes, backslashes) and the data.
+// message (bytes that are not UTF-8, quotes, backslashes), Content-Encoding and the data.
 TEST_F(gateway_test, every_answer_and_every_message_is_json_text_whatever_the_request) {
     start();
     const auto is_json_text = [](std::string_view text) {
@@ -634,7 +708,7 @@ TEST_F(gateway_test, every_answer_and_every_message_is_json_text_whatever_the_re
     for (int i = 0; i < 300; ++i) {
         const bool v1 = rng() % 3 == 0;
         const std::string path = (v1 ? "/data/v1/in/" : "/v2/data/in/") + pick(ids);
-        const std::string body =
+        std::string body =
             v1 ? fmt::format(R"({{"data":{{"id":"b{}","events":{}}}}})", i, pick(data))
                : v2_body(fmt::format("m{}", i), pick(data));
         std::string headers;
@@ -642,6 +716,13 @@ TEST_F(gateway_test, every_answer_and_every_message_is_json_text_whatever_the_re
             if (rng() % 2 == 0) {
                 headers += fmt::format("{}: {}\r\n", name, pick(header_values));
             }
+        }
+        // Content-Encoding: gzip (the body compressed), or a hostile value (415 quotes it).
+        if (const unsigned coding = rng() % 6; coding == 0) {
+            body = testing::gzip(body);
+            headers += "Content-Encoding: gzip\r\n";
+        } else if (coding == 1) {
+            headers += fmt::format("Content-Encoding: {}\r\n", pick(header_values));
         }
         auto r = request(http_post(path, body, headers));
         ASSERT_TRUE(r) << "request " << i << " to " << path;

@@ -20,11 +20,11 @@
 #include <sstream>
 #include <string>
 #include <vector>
-#include <zlib.h>
 
 #include <benchmark/benchmark.h>
 #include <simdjson.h>
 
+#include "common/deflate_compress.h"
 #include "ingress/api_response.h"
 #include "ingress/content_coding.h"
 #include "ingress/ingest_message.h"
@@ -356,22 +356,6 @@ void BM_RenderInvalidInput(benchmark::State& state) {
     }
 }
 
-// A body compressed by zlib at its default level, as clients send it: window_bits 15 + 16 for
-// gzip, 15 for the zlib format (HTTP's deflate).
-std::string compressed(std::string_view text, int window_bits) {
-    z_stream z{};
-    deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY);
-    std::string out(deflateBound(&z, text.size()), '\0');
-    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-    z.avail_in = static_cast<uInt>(text.size());
-    z.next_out = reinterpret_cast<Bytef*>(out.data());
-    z.avail_out = static_cast<uInt>(out.size());
-    deflate(&z, Z_FINISH);
-    out.resize(z.total_out);
-    deflateEnd(&z);
-    return out;
-}
-
 // Arg 0: gzip, 1: deflate; the array-shaped bodies.
 void BM_Decode(benchmark::State& state) {
     const bool gzip = state.range(0) == 0;
@@ -379,7 +363,8 @@ void BM_Decode(benchmark::State& state) {
     std::vector<std::string> encoded;
     std::int64_t encoded_bytes = 0;
     for (const auto& b : list) {
-        encoded.push_back(compressed(b.view(), gzip ? 15 + 16 : 15));
+        encoded.push_back(obsrv::deflate_compress(
+            b.view(), gzip ? obsrv::deflate_wrapper::gzip : obsrv::deflate_wrapper::zlib));
         encoded_bytes += static_cast<std::int64_t>(encoded.back().size());
     }
     body_decoder decoder(k_max_body);

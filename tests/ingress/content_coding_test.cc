@@ -10,14 +10,20 @@
 
 #include <gtest/gtest.h>
 
-#include "compress.h"
+#include "common/deflate_compress.h"
 
 namespace obsrv::ingress {
 namespace {
 
-using testing::gzip;
-using testing::raw_deflate;
-using testing::zlib_format;
+std::string gzip(std::string_view text) {
+    return deflate_compress(text, deflate_wrapper::gzip);
+}
+std::string zlib_format(std::string_view text) {
+    return deflate_compress(text, deflate_wrapper::zlib);
+}
+std::string raw_deflate(std::string_view text) {
+    return deflate_compress(text, deflate_wrapper::raw);
+}
 
 constexpr std::string_view k_body = R"({"a":1})";
 constexpr size_t k_limit = 200 * 1024;  // the limit the Node server ran with

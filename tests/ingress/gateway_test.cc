@@ -14,7 +14,7 @@
 #include <simdjson.h>
 
 #include "common/config.h"
-#include "compress.h"
+#include "common/deflate_compress.h"
 #include "kafka/embedded_cluster.h"
 #include "kafka_helpers.h"
 #include "raw_http_client.h"
@@ -39,6 +39,10 @@ std::string v2_body(std::string_view msgid, std::string_view data) {
     return fmt::format(R"({{"id":"api.data.in","ver":"v2","ts":"2024-01-01","params":)"
                        R"({{"msgid":"{}"}},"data":{}}})",
                        msgid, data);
+}
+
+std::string gzip(std::string_view text) {
+    return deflate_compress(text, deflate_wrapper::gzip);
 }
 
 /// A field of a JSON response body, as text.
@@ -467,13 +471,13 @@ TEST_F(gateway_test, gzip_and_deflate_bodies_are_decoded_on_both_routes) {
     auto reference = request(http_post("/v2/data/in/telemetry", plain));
     ASSERT_TRUE(reference);
     ASSERT_EQ(reference->status, 200) << reference->body;
-    auto gz = request(
-        http_post("/v2/data/in/telemetry", testing::gzip(plain), "Content-Encoding: GZIP\r\n"));
+    auto gz =
+        request(http_post("/v2/data/in/telemetry", gzip(plain), "Content-Encoding: GZIP\r\n"));
     ASSERT_TRUE(gz);
     EXPECT_EQ(gz->status, 200) << gz->body;
     EXPECT_EQ(field(gz->body, {"params", "msgid"}), "gz-0");
     // Chunked framing around a deflate body.
-    const std::string zz = testing::zlib_format(plain);
+    const std::string zz = deflate_compress(plain, deflate_wrapper::zlib);
     auto chunked = request(fmt::format(
         "POST /v2/data/in/telemetry HTTP/1.1\r\nHost: gw\r\nContent-Encoding: deflate\r\n"
         "Transfer-Encoding: chunked\r\n\r\n{:x}\r\n{}\r\n{:x}\r\n{}\r\n0\r\n\r\n",
@@ -481,7 +485,7 @@ TEST_F(gateway_test, gzip_and_deflate_bodies_are_decoded_on_both_routes) {
     ASSERT_TRUE(chunked);
     EXPECT_EQ(chunked->status, 200) << chunked->body;
     auto v1 = request(http_post("/data/v1/in/telemetry",
-                                testing::gzip(R"({"data":{"id":"b1","events":[{"mid":"l1"}]}})"),
+                                gzip(R"({"data":{"id":"b1","events":[{"mid":"l1"}]}})"),
                                 "Content-Encoding: gzip\r\n"));
     ASSERT_TRUE(v1);
     EXPECT_EQ(v1->status, 200) << v1->body;
@@ -503,15 +507,16 @@ TEST_F(gateway_test, gzip_and_deflate_bodies_are_decoded_on_both_routes) {
     EXPECT_EQ(br->status, 415);
     EXPECT_EQ(field(br->body, {"error", "code"}), "DATA_INGESTION_UNSUPPORTED_ENCODING");
     EXPECT_EQ(field(br->body, {"error", "message"}), R"(unsupported content encoding "br")");
-    auto corrupt = request(http_post("/v2/data/in/telemetry", testing::raw_deflate(plain),
-                                     "Content-Encoding: deflate\r\n"));
+    auto corrupt =
+        request(http_post("/v2/data/in/telemetry", deflate_compress(plain, deflate_wrapper::raw),
+                          "Content-Encoding: deflate\r\n"));
     ASSERT_TRUE(corrupt);
     EXPECT_EQ(corrupt->status, 400);
     EXPECT_EQ(field(corrupt->body, {"error", "message"}),
               "Invalid deflate body: incorrect header check");
     // ~200 bytes of gzip that would inflate to 1 MB, ten times the limit.
     const std::string bomb =
-        testing::gzip(v2_body("bomb", "[{\"p\":\"" + std::string(1000000, 'a') + "\"}]"));
+        gzip(v2_body("bomb", "[{\"p\":\"" + std::string(1000000, 'a') + "\"}]"));
     ASSERT_LT(bomb.size(), 100000u);
     auto too_large =
         request(http_post("/v2/data/in/telemetry", bomb, "Content-Encoding: gzip\r\n"));
@@ -719,7 +724,7 @@ TEST_F(gateway_test, every_answer_and_every_message_is_json_text_whatever_the_re
         }
         // Content-Encoding: gzip (the body compressed), or a hostile value (415 quotes it).
         if (const unsigned coding = rng() % 6; coding == 0) {
-            body = testing::gzip(body);
+            body = gzip(body);
             headers += "Content-Encoding: gzip\r\n";
         } else if (coding == 1) {
             headers += fmt::format("Content-Encoding: {}\r\n", pick(header_values));

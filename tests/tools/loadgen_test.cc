@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <netinet/in.h>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -16,6 +17,7 @@
 #include <thread>
 #include <unistd.h>
 #include <vector>
+#include <zlib.h>
 
 #include <gtest/gtest.h>
 #include <simdjson.h>
@@ -398,6 +400,7 @@ TEST(Settings, CommandLine) {
              {"--url", "http://h:1/", "--duplicate-share", "0.6", "--events-per-request", "2"},
              {"--url", "http://h:1/", "--duration", "ten"},
              {"--url", "http://h:1/", "-H", "Content-Length: 5"},
+             {"--url", "http://h:1/", "--gzip", "-H", "content-encoding: br"},
              {"--url", "http://h:1/", "--cpu", "x"},
              {"--url", "http://h:1/", "--cpu", "4095"},  // not a CPU this process may use
              {"--url", "http://h:1/", "--pool-size", "100000", "--event-size", "1000"},
@@ -408,6 +411,9 @@ TEST(Settings, CommandLine) {
         EXPECT_EQ(out.exit_code, 2) << ::testing::PrintToString(bad);
     }
     EXPECT_EQ(parse({"--url", "http://h:1/", "--body-file", file}).what, cli_outcome::action::run);
+    const auto gzip = parse({"--url", "http://h:1/", "--gzip", "--body-file", file});
+    ASSERT_EQ(gzip.what, cli_outcome::action::run);
+    EXPECT_TRUE(gzip.config.gzip);
 }
 
 // ---------------------------------------------------------------------------
@@ -525,6 +531,61 @@ TEST(BodyPool, GeneratesObsrvV2RequestsWithUniqueIds) {
     const double share = static_cast<double>(duplicates) / static_cast<double>(events);
     EXPECT_NEAR(share, 0.1, 0.01);
     EXPECT_NEAR(event_bytes / static_cast<double>(events), 400, 400 * 0.05);
+}
+
+std::string gunzip(std::string_view data) {
+    z_stream z{};
+    EXPECT_EQ(inflateInit2(&z, 15 + 16), Z_OK);
+    std::string out(1 << 20, '\0');
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+    z.avail_in = static_cast<uInt>(data.size());
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    EXPECT_EQ(inflate(&z, Z_FINISH), Z_STREAM_END);
+    EXPECT_EQ(z.avail_in, 0u);  // one member, nothing after it
+    out.resize(z.total_out);
+    inflateEnd(&z);
+    return out;
+}
+
+TEST(BodyPool, GzipBodiesAreTheRequestsWithIdsFixedPerBody) {
+    generate_options g;
+    g.pool_size = 4;
+    g.events_per_request = 30;
+    g.invalid_share = 0.2;
+    g.msgid_prefix = "gz";
+    request_head head = test_head();
+    head.headers.emplace_back("Content-Encoding: gzip");
+    auto pool = body_pool::generate(g, head);
+    ASSERT_TRUE(pool) << pool.error().message;
+    const std::optional<body_pool> plain = *pool;  // the same bodies before compression
+    pool->gzip_bodies(head);
+    ASSERT_EQ(pool->size(), plain->size());
+    simdjson::dom::parser parser;
+    std::set<std::string> msgids;
+    for (size_t i = 0; i < pool->size(); ++i) {
+        const request_template& t = pool->at(i);
+        EXPECT_TRUE(t.holes.empty());
+        EXPECT_EQ(t.events, plain->at(i).events);
+        EXPECT_EQ(t.invalid, plain->at(i).invalid);
+        const std::string expected = materialize(plain->at(i), request_id(0xFFFFFF, i));
+        EXPECT_EQ(gunzip(t.body()), body_of(expected));
+        EXPECT_EQ(t.decoded_body_size(), body_of(expected).size());
+        EXPECT_LT(t.body().size() * 3, t.decoded_body_size());  // it did compress
+        const std::string wire = materialize(t, 99);  // no holes: any id sends the same bytes
+        EXPECT_EQ(wire, t.bytes);
+        EXPECT_NE(wire.find("\r\nContent-Encoding: gzip\r\n"), std::string::npos);
+        EXPECT_NE(wire.find(fmt::format("\r\nContent-Length: {}\r\n", t.body().size())),
+                  std::string::npos);
+        if (t.invalid == invalid_kind::none) {
+            const std::string body = gunzip(t.body());
+            ASSERT_TRUE(valid_v2_request(body, parser)) << body.substr(0, 200);
+            const std::string msgid{
+                std::string_view(parser.parse(body)["params"]["msgid"].get_string())};
+            EXPECT_TRUE(msgids.insert(msgid).second) << msgid;
+        }
+    }
+    EXPECT_EQ(msgids.size(), pool->valid_count());
 }
 
 TEST(BodyPool, DuplicateShareIsHonouredAcrossSettings) {

@@ -12,6 +12,8 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include "common/deflate_compress.h"
+
 namespace obsrv::loadgen {
 
 void format_id(uint64_t counter, char* out) {
@@ -399,6 +401,21 @@ result<body_pool> body_pool::from_dir(const std::string& dir, const request_head
     }
     pool._valid = pool._templates.size();
     return pool;
+}
+
+void body_pool::gzip_bodies(const request_head& head) {
+    for (size_t i = 0; i < _templates.size(); ++i) {
+        request_template& t = _templates[i];
+        // Ids no worker's request_id() produces (thread 0xFFFFFF), one per template.
+        const std::string whole = materialize(t, request_id(0xFFFFFF, i));
+        const std::string_view plain = std::string_view(whole).substr(t.body_offset);
+        const std::string body = deflate_compress(plain, deflate_wrapper::gzip);
+        t.plain_body_bytes = plain.size();
+        t.bytes = head_for(head, body.size());
+        t.body_offset = t.bytes.size();
+        t.bytes += body;
+        t.holes.clear();
+    }
 }
 
 double body_pool::average_request_bytes() const {

@@ -43,8 +43,13 @@ struct request_template {
     uint32_t events = 0;          // events in the body (counted toward events/s on 2xx)
     uint32_t duplicates = 0;      // events repeating an earlier mid of the same body
     invalid_kind invalid = invalid_kind::none;
+    size_t plain_body_bytes = 0;  // the body before compression (gzip_bodies); 0 if sent as is
 
     std::string_view body() const { return std::string_view(bytes).substr(body_offset); }
+    /// The body's size before any Content-Encoding.
+    size_t decoded_body_size() const {
+        return plain_body_bytes != 0 ? plain_body_bytes : bytes.size() - body_offset;
+    }
     /// Pieces between holes: holes.size() + 1 of them.
     size_t pieces() const { return holes.size() + 1; }
     std::string_view piece(size_t i) const {
@@ -83,6 +88,11 @@ class body_pool {
     static result<body_pool> from_file(const std::string& path, const request_head& head);
     /// Every *.json in `dir`, sorted by name.
     static result<body_pool> from_dir(const std::string& dir, const request_head& head);
+
+    /// Compresses every body with gzip (zlib, default level), `head` (which must carry
+    /// `Content-Encoding: gzip`) in front. Holes cannot be filled inside compressed bytes: they
+    /// are filled first with an id fixed per template, so the templates lose their holes.
+    void gzip_bodies(const request_head& head);
 
     size_t size() const { return _templates.size(); }
     const request_template& at(size_t i) const { return _templates[i]; }

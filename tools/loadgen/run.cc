@@ -271,10 +271,25 @@ result<run_result> run_load(const settings& config, const body_pool& pool, std::
     return r;
 }
 
+// ", gzip-compressed to N% on average" when --gzip is on.
+std::string gzip_note(const settings& config, const body_pool& pool) {
+    if (!config.gzip) {
+        return {};
+    }
+    double plain = 0;
+    double sent = 0;
+    for (size_t i = 0; i < pool.size(); ++i) {
+        plain += static_cast<double>(pool.at(i).decoded_body_size());
+        sent += static_cast<double>(pool.at(i).body().size());
+    }
+    return fmt::format(", gzip-compressed to {:.0f}% of their size", 100 * sent / plain);
+}
+
 std::string describe_bodies(const settings& config, const body_pool& pool) {
     if (!config.body_file.empty()) {
-        return fmt::format("1 body from {} ({} bytes, {} events)", config.body_file,
-                           pool.at(0).body().size(), pool.at(0).events);
+        return fmt::format("1 body from {} ({} bytes, {} events){}", config.body_file,
+                           pool.at(0).decoded_body_size(), pool.at(0).events,
+                           gzip_note(config, pool));
     }
     if (!config.bodies_dir.empty()) {
         uint64_t events = 0;
@@ -283,24 +298,27 @@ std::string describe_bodies(const settings& config, const body_pool& pool) {
         }
         return fmt::format(
             "{} distinct bodies from {}/*.json, round-robin ({:.1f} events each "
-            "on average)",
+            "on average){}",
             pool.size(), config.bodies_dir,
-            static_cast<double>(events) / static_cast<double>(pool.size()));
+            static_cast<double>(events) / static_cast<double>(pool.size()),
+            gzip_note(config, pool));
     }
     // What the events came out as: below ~100 B the mid alone can exceed the asked size.
     double event_bytes = 0;
     for (size_t i = 0; i < pool.valid_count(); ++i) {
-        event_bytes += static_cast<double>(pool.at(i).body().size()) / pool.at(i).events;
+        event_bytes += static_cast<double>(pool.at(i).decoded_body_size()) / pool.at(i).events;
     }
     event_bytes /= static_cast<double>(std::max<size_t>(1, pool.valid_count()));
     const bool off = std::abs(event_bytes - config.event_size) > 0.1 * config.event_size + 5;
     std::string text = fmt::format(
         "{} distinct generated bodies ({} events of ~{:.0f} B{}, duplicates {:.1f}%), msgid and "
-        "mids unique per request (prefix {})",
+        "mids {} (prefix {}){}",
         pool.valid_count(), config.events_per_request, event_bytes,
         off ? fmt::format(" (asked {} B: the smallest event that fits the mid)", config.event_size)
             : std::string(),
-        config.duplicate_share * 100, config.msgid_prefix);
+        config.duplicate_share * 100,
+        config.gzip ? "fixed per body, repeating every pass over the pool" : "unique per request",
+        config.msgid_prefix, gzip_note(config, pool));
     if (pool.invalid_count() > 0) {
         text += fmt::format(", plus {} invalid ones for {:.1f}% of requests", pool.invalid_count(),
                             config.invalid_share * 100);
@@ -477,6 +495,7 @@ std::string format_json(const settings& config, const body_pool& pool, const run
         w.key("pool_size").value(static_cast<uint64_t>(config.pool_size));
         w.key("seed").value(config.seed);
     }
+    w.key("content_encoding").value(config.gzip ? "gzip" : "identity");
     w.key("headers").begin_array();
     for (const auto& h : config.headers) {
         w.value(h);
@@ -552,6 +571,9 @@ int loadgen_main(int argc, const char* const* argv) {
     head.target = config.target.target;
     head.host = config.target.host_header;
     head.headers = config.headers;
+    if (config.gzip) {
+        head.headers.emplace_back("Content-Encoding: gzip");
+    }
 
     const auto t_build = std::chrono::steady_clock::now();
     result<body_pool> pool = [&]() -> result<body_pool> {
@@ -575,6 +597,9 @@ int loadgen_main(int argc, const char* const* argv) {
     if (!pool) {
         std::fprintf(stderr, "obsrv-loadgen: %s\n", pool.error().message.c_str());
         return 2;
+    }
+    if (config.gzip) {
+        pool->gzip_bodies(head);
     }
     const double build_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_build)

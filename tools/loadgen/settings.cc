@@ -295,6 +295,10 @@ cli_outcome parse_command_line(int argc, const char* const* argv) {
                          ->check(CLI::Range(1u, 1000000u));
     auto* seed_opt =
         app.add_option("--seed", s.seed, "Generated bodies: random seed")->default_val(42);
+    app.add_flag("--gzip", s.gzip,
+                 "Send every body gzip-compressed (Content-Encoding: gzip), compressed once "
+                 "before the run; generated bodies then get fixed ids, so a msgid repeats every "
+                 "--pool-size requests");
     app.add_option("-H,--header", header_texts, "Extra header 'Name: value' (repeatable)");
     app.add_option("--method", s.method, "Request method")->default_val("POST");
 
@@ -415,6 +419,9 @@ cli_outcome parse_command_line(int argc, const char* const* argv) {
             if (header_named(*parsed, reserved)) {
                 return usage(fmt::format("header '{}' is set by the tool", reserved));
             }
+        }
+        if (s.gzip && header_named(*parsed, "content-encoding")) {
+            return usage("--gzip sets Content-Encoding: do not pass it with -H as well");
         }
         has_content_type = has_content_type || header_named(*parsed, "content-type");
         s.headers.push_back(std::move(*parsed));

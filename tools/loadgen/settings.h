@@ -45,6 +45,7 @@ struct settings {
     std::string msgid_prefix;  // empty: chosen at start, unique per run
     unsigned pool_size = 256;
     uint64_t seed = 42;
+    bool gzip = false;  // bodies sent gzip-compressed, with Content-Encoding: gzip
 
     std::string method = "POST";
     std::vector<std::string> headers;  // "Name: value", validated

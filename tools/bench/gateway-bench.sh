@@ -12,7 +12,7 @@
 # (tools/bench/thread-cpu.py), and writes JSON.
 #
 # usage: tools/bench/gateway-bench.sh [--duration S] [--pairs N] [--connections N] [--workers N]
-#          [--pin server|none] [--events N] [--event-size B] [--peer] [--broker-down]
+#          [--pin server|none] [--events N] [--event-size B] [--gzip] [--peer] [--broker-down]
 #          [--out FILE]
 #   --pairs N     run steps 1 and 2 N times in turn (gateway, raw, gateway, raw, ...) and
 #                 report the median of the N per-pair ratios: this VM's speed drifts over
@@ -21,6 +21,9 @@
 #                 the load generator on CPU 0 (default; the issue's setting)
 #   --pin none    only the load generator is pinned (CPU 0); the server and the raw
 #                 producer may use both cores
+#   --gzip        the load generator sends its bodies gzip-compressed (Content-Encoding: gzip);
+#                 the raw producer replays the decoded messages as always, so the ratio shows
+#                 what decoding costs
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -33,6 +36,7 @@ events=100
 event_size=400
 broker_down=0
 peer=0
+gzip=()
 out=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -45,11 +49,16 @@ while [[ $# -gt 0 ]]; do
     --event-size) event_size=$2; shift 2 ;;
     --broker-down) broker_down=1; shift ;;
     --peer) peer=1; shift ;;
+    --gzip) gzip=(--gzip); shift ;;
     --out) out=$2; shift 2 ;;
     *) echo "gateway-bench: unknown option $1" >&2; exit 2 ;;
   esac
 done
 [[ "$pin" == server || "$pin" == none ]] || { echo "gateway-bench: --pin server|none" >&2; exit 2; }
+if [[ ${#gzip[@]} -gt 0 && $peer -eq 1 ]]; then
+  echo "gateway-bench: --gzip with --peer would load the peer with plain bodies" >&2
+  exit 2
+fi
 if [[ $(nproc) -lt 2 ]]; then
   echo "gateway-bench: needs 2 CPUs (load generator and server on different cores)" >&2
   exit 2
@@ -90,7 +99,7 @@ stop_obsrvd() {
 }
 
 loadgen_base=("$bin/tools/loadgen/obsrv-loadgen" --url "http://127.0.0.1:$gateway_port/v2/data/in/telemetry"
-  --events-per-request "$events" --event-size "$event_size" --cpu 0 --quiet)
+  --events-per-request "$events" --event-size "$event_size" --cpu 0 --quiet ${gzip[@]+"${gzip[@]}"})
 loadgen=("${loadgen_base[@]}" -c "$connections")
 
 gw_span=$(awk -v d="$duration" 'BEGIN { print d * 0.8 }')
@@ -181,15 +190,17 @@ if [[ $broker_down -eq 1 ]]; then
   stop_obsrvd
 fi
 
-python3 - "$work" "$pin" "$workers" "$out" <<'PY'
+python3 - "$work" "$pin" "$workers" "$out" "${#gzip[@]}" <<'PY'
 import json, os, sys, subprocess
 work, pin, workers, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+gzip = sys.argv[5] != "0"
 full = json.load(open(f"{work}/full.json"))
 raw = json.load(open(f"{work}/raw.json"))
 half = json.load(open(f"{work}/half.json"))
 gw_eps, raw_eps = full["events_per_second"], raw["events_per_second"]
 result = {
     "machine": {"nproc": os.cpu_count(), "pin": pin, "gateway_workers": workers},
+    "content_encoding": "gzip" if gzip else "identity",
     "commit": subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], capture_output=True,
                              text=True).stdout.strip(),
     "gateway": {"events_per_second": gw_eps, "requests_per_second": full["requests_per_second"],
@@ -214,7 +225,8 @@ if os.path.exists(f"{work}/down_rss_kb"):
                             "status_counts": down["status_counts"]}
 print(f"{'figure':<38}{'value':>16}")
 print(f"{'gateway events/s':<38}{gw_eps:>16,.0f}")
-print(f"{'gateway MB/s (request bytes)':<38}{full['megabytes_per_second']:>16,.1f}")
+print(f"{'gateway MB/s (request bytes)':<38}{full['megabytes_per_second']:>16,.1f}"
+      + ("  (gzip-compressed bodies)" if gzip else ""))
 print(f"{'gateway p50 / p99 ms (full load)':<38}{full['latency_ms']['p50']:>8.2f} / {full['latency_ms']['p99']:.2f}")
 print(f"{'raw producer events/s (same messages)':<38}{raw_eps:>16,.0f}")
 print(f"{'raw producer MB/s':<38}{raw['megabytes_per_second']:>16,.1f}")

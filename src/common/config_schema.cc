@@ -103,8 +103,9 @@ const std::array k_keys = {
     key_spec{"gateway.max_header_count", OBSRV_FIELD(int64_t, gateway.max_header_count), "100",
              "Headers per request; more get 431 (the parser holds at most 128).", 8, 128},
     key_spec{"gateway.max_body_bytes", OBSRV_FIELD(int64_t, gateway.max_body_bytes), "5242880",
-             "Request body limit (5 MB, the seed's max message); larger bodies get 413. Must "
-             "leave room for the envelope under kafka.producer.message.max.bytes.",
+             "Request body limit (5 MB, the seed's max message); larger bodies get 413, on the "
+             "wire and once decoded (Content-Encoding gzip/deflate). Must leave room for the "
+             "envelope under kafka.producer.message.max.bytes.",
              1024, 1'073'741'824},
     key_spec{"gateway.idle_timeout_ms", OBSRV_FIELD(int64_t, gateway.idle_timeout_ms), "60000",
              "A keep-alive connection with no request in progress is closed after this long.", 100,

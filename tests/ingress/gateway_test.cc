@@ -514,7 +514,7 @@ TEST_F(gateway_test, gzip_and_deflate_bodies_are_decoded_on_both_routes) {
     EXPECT_EQ(corrupt->status, 400);
     EXPECT_EQ(field(corrupt->body, {"error", "message"}),
               "Invalid deflate body: incorrect header check");
-    // ~200 bytes of gzip that would inflate to 1 MB, ten times the limit.
+    // ~1 KB of gzip that would inflate to 1 MB, ten times the limit.
     const std::string bomb =
         gzip(v2_body("bomb", "[{\"p\":\"" + std::string(1000000, 'a') + "\"}]"));
     ASSERT_LT(bomb.size(), 100000u);

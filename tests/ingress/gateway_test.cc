@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 #include <thread>
 
 #include <gmock/gmock.h>
@@ -281,6 +282,46 @@ TEST_F(gateway_test, pipelined_requests_are_answered_in_order_and_all_written) {
         EXPECT_EQ(field(r->body, {"params", "msgid"}), fmt::format("p{}", i));
     }
     EXPECT_EQ(ingest_messages(20).size(), 20u);
+}
+
+// Pipelined requests mixing gzip, deflate and plain bodies: one decode buffer per worker serves
+// them in turn, and each message keeps its own events.
+TEST_F(gateway_test, pipelined_compressed_requests_each_write_their_own_events) {
+    start({"gateway.workers=1"});
+    std::string batch;
+    for (int i = 0; i < 30; ++i) {
+        const std::string body =
+            v2_body(fmt::format("z{}", i), fmt::format(R"([{{"mid":"m{}","pad":"{}"}}])", i,
+                                                       std::string(100 + i * 97, 'a' + i % 26)));
+        if (i % 3 == 0) {
+            batch += http_post("/v2/data/in/telemetry", gzip(body), "Content-Encoding: gzip\r\n");
+        } else if (i % 3 == 1) {
+            batch +=
+                http_post("/v2/data/in/telemetry", deflate_compress(body, deflate_wrapper::zlib),
+                          "Content-Encoding: deflate\r\n");
+        } else {
+            batch += http_post("/v2/data/in/telemetry", body);
+        }
+    }
+    raw_http_client c(_gateway->port());
+    ASSERT_TRUE(c.send(batch));
+    for (int i = 0; i < 30; ++i) {
+        auto r = c.read_response(testing::scaled(20s));
+        ASSERT_TRUE(r) << i;
+        EXPECT_EQ(r->status, 200) << r->body;
+        EXPECT_EQ(field(r->body, {"params", "msgid"}), fmt::format("z{}", i));
+    }
+    const auto messages = ingest_messages(30);
+    ASSERT_EQ(messages.size(), 30u);
+    std::set<std::string> seen;
+    for (const auto& m : messages) {
+        const std::string msgid = field(m, {"msgid"});
+        const int i = std::stoi(msgid.substr(1));
+        EXPECT_THAT(m, HasSubstr(fmt::format(R"("events":[{{"mid":"m{}","pad":"{}"}}])", i,
+                                             std::string(100 + i * 97, 'a' + i % 26))));
+        seen.insert(msgid);
+    }
+    EXPECT_EQ(seen.size(), 30u);
 }
 
 // Bodies that fill most of a receive buffer become the Kafka message in that buffer (the
